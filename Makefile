@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 # SAM CLI would otherwise send telemetry; nothing here talks to anything but 127.0.0.1.
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: setup run test lint typecheck validate pytest bench events invoke clean
+.PHONY: setup run test lint typecheck validate build pytest bench events invoke clean
 
 setup:
 	@bash scripts/bootstrap.sh
@@ -16,7 +16,7 @@ run: setup
 	@$(PY) -m devstack $(ARGS)
 
 ## test: linters, type checks, template lint, and every test
-test: setup lint typecheck validate pytest
+test: setup lint typecheck validate build pytest
 
 lint:
 	$(VENV)/bin/ruff check .
@@ -29,6 +29,12 @@ typecheck:
 
 validate:
 	$(VENV)/bin/sam validate --lint --template template.yaml
+
+# `sam build` needs the runtime's interpreter (python3.13) on PATH; the venv has it when bootstrap found one.
+build:
+	@if [ -x $(VENV)/bin/python3.13 ]; then \
+		PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/sam build --template template.yaml --build-dir .aws-sam/build; \
+	else echo "skipping sam build: python3.13 (the Lambda runtime) is not installed"; fi
 
 pytest:
 	$(PY) -m pytest $(PYTEST_ARGS)
