@@ -1,0 +1,346 @@
+"""A local OAuth 2.0 / OpenID Connect issuer: client credentials in, Auth0-shaped RS256 access tokens out.
+
+Built on Authlib rather than hand-rolled OAuth: its `AuthorizationServer` and `ClientCredentialsGrant`
+(RFC 6749 §4.4) do client authentication (HTTP Basic and client_secret_post), grant dispatch and the
+§5.2 error responses; its RFC 9068 `JWTBearerTokenGenerator` (joserfc underneath) signs the tokens.
+
+Endpoints, all on http://127.0.0.1:PORT:
+  GET  /.well-known/openid-configuration   discovery (issuer, jwks_uri, token_endpoint, ...)
+  GET  /.well-known/jwks.json              the public signing key
+  POST /oauth/token                        grant_type=client_credentials [&audience=...] [&scope=...]
+
+The signing key is generated once and kept in .local/issuer-key.json (gitignored), so that tokens in
+events/*.json stay verifiable from one run to the next. Run it alone with `python -m devstack.issuer`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hmac
+import json
+import os
+import secrets
+import sys
+import tempfile
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from authlib.integrations.flask_oauth2 import AuthorizationServer  # type: ignore[import-untyped]
+from authlib.oauth2.base import OAuth2Error  # type: ignore[import-untyped]
+from authlib.oauth2.rfc6749 import ClientMixin  # type: ignore[import-untyped]
+from authlib.oauth2.rfc6749.errors import InvalidScopeError  # type: ignore[import-untyped]
+from authlib.oauth2.rfc6749.grants import ClientCredentialsGrant  # type: ignore[import-untyped]
+from authlib.oauth2.rfc6749.util import scope_to_list  # type: ignore[import-untyped]
+from authlib.oauth2.rfc9068 import JWTBearerTokenGenerator  # type: ignore[import-untyped]
+from flask import Flask, Response, jsonify
+from joserfc import jwt
+from joserfc.jwk import RSAKey
+
+from devstack.ports import LOOPBACK, free_port
+from devstack.servers import RunningServer, start_wsgi
+from devstack.template import ROOT
+
+KEY_PATH = ROOT / ".local" / "issuer-key.json"
+ALL_SCOPES: tuple[str, ...] = ("read:items", "write:items", "delete:items")
+# The example API identifier of samconfig.toml; the stack passes it to the authorizer as AUDIENCE.
+DEFAULT_AUDIENCE = "https://items.example.com"
+TOKEN_LIFETIME_SECONDS = 3600
+GRANT_TYPE = "client_credentials"
+AUTH_METHODS = ("client_secret_basic", "client_secret_post")
+TOKEN_PATH = "/oauth/token"  # noqa: S105 - a URL path, not a secret
+JWKS_PATH = "/.well-known/jwks.json"
+DISCOVERY_PATH = "/.well-known/openid-configuration"
+
+
+# --- the signing key ------------------------------------------------------------------------------------
+
+
+def load_signing_key(path: Path = KEY_PATH) -> RSAKey:
+    """The issuer's RSA key: created on first use (2048 bits, kid = RFC 7638 thumbprint), kept at `path`."""
+    if not path.exists():
+        key = RSAKey.generate_key(2048, parameters={"use": "sig", "alg": "RS256"}, private=True)
+        data = {**key.as_dict(private=True), "kid": key.thumbprint()}
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".issuer-key-")
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump(data, out)
+        # link() refuses to overwrite: if another process created the key meanwhile, its key wins.
+        with contextlib.suppress(FileExistsError):
+            os.link(tmp, path)
+        os.unlink(tmp)
+    return RSAKey.import_key(json.loads(path.read_text(encoding="utf-8")))
+
+
+def public_jwks(key: RSAKey) -> dict[str, list[dict[str, Any]]]:
+    """The JWKS document (public parts only) for `key`."""
+    return {"keys": [dict(key.as_dict(private=False))]}
+
+
+# --- clients ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DevClient(ClientMixin):  # type: ignore[misc]  # Authlib ships no type hints
+    """A confidential development client allowed the client_credentials grant for some scopes."""
+
+    client_id: str
+    client_secret: str = field(repr=False)
+    scopes: tuple[str, ...]
+
+    def get_client_id(self) -> str:
+        return self.client_id
+
+    def get_default_redirect_uri(self) -> None:
+        return None
+
+    def get_allowed_scope(self, scope: str | None) -> str:
+        """The scopes to grant: all of the client's when none were asked for (as Auth0 does)."""
+        requested = scope_to_list(scope)
+        if not requested:
+            return " ".join(self.scopes)
+        return " ".join(s for s in requested if s in self.scopes)
+
+    def check_redirect_uri(self, redirect_uri: str) -> bool:
+        return False
+
+    def check_client_secret(self, client_secret: str) -> bool:
+        return hmac.compare_digest(client_secret.encode(), self.client_secret.encode())
+
+    def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
+        return endpoint == "token" and method in AUTH_METHODS
+
+    def check_response_type(self, response_type: str) -> bool:
+        return False
+
+    def check_grant_type(self, grant_type: str) -> bool:
+        return grant_type == GRANT_TYPE
+
+
+# Development clients: one with every scope, one read-only, one with none.
+CLIENT_SCOPES: dict[str, tuple[str, ...]] = {
+    "dev-admin": ALL_SCOPES,
+    "dev-reader": ("read:items",),
+    "dev-noscope": (),
+}
+
+
+def dev_clients(client_secrets: Mapping[str, str] | None = None) -> dict[str, DevClient]:
+    """The development clients, with the given secrets or fresh random ones."""
+    given = client_secrets or {}
+    unknown = set(given) - set(CLIENT_SCOPES)
+    if unknown:
+        raise ValueError(f"unknown development client(s): {', '.join(sorted(unknown))}")
+    return {
+        client_id: DevClient(client_id, given.get(client_id) or secrets.token_urlsafe(24), scopes)
+        for client_id, scopes in CLIENT_SCOPES.items()
+    }
+
+
+# --- tokens ----------------------------------------------------------------------------------------------
+
+
+class AccessTokenGenerator(JWTBearerTokenGenerator):  # type: ignore[misc]  # Authlib ships no type hints
+    """RFC 9068 JWT access tokens shaped like Auth0's client-credentials tokens."""
+
+    def __init__(self, issuer: str, audience: str, key: RSAKey, lifetime: int = TOKEN_LIFETIME_SECONDS):
+        super().__init__(issuer=issuer, alg="RS256", expires_generator=lambda _client, _grant: lifetime)
+        self.audience = audience
+        self.key = key
+        self.lifetime = lifetime
+
+    def get_jwks(self) -> RSAKey:
+        return self.key
+
+    def claims(self, client: DevClient, scope: str, issued_at: int | None = None) -> dict[str, Any]:
+        """The claims of a token for `client` granted `scope` (space-separated), issued at `issued_at`."""
+        now = int(time.time()) if issued_at is None else issued_at
+        granted = scope_to_list(scope) or []
+        claims: dict[str, Any] = {
+            "iss": self.issuer,
+            "sub": f"{client.client_id}@clients",
+            "aud": self.audience,
+            "iat": now,
+            "exp": now + self.lifetime,
+            "jti": self.get_jti(client, GRANT_TYPE, None, scope),
+            "azp": client.client_id,
+            "client_id": client.client_id,  # RFC 9068 requires it; Auth0 carries the same value in azp
+            "gty": "client-credentials",
+            "permissions": granted,
+        }
+        if granted:
+            claims["scope"] = " ".join(granted)
+        return claims
+
+    def sign(self, claims: Mapping[str, Any]) -> str:
+        header = {"alg": self.alg, "typ": "at+jwt", "kid": self.key.kid}
+        token: str = jwt.encode(header, dict(claims), self.key)
+        return token
+
+    def access_token_generator(self, client: DevClient, grant_type: str, user: object, scope: str) -> str:
+        return self.sign(self.claims(client, scope))
+
+
+# --- the token endpoint ----------------------------------------------------------------------------------
+
+
+class InvalidTargetError(OAuth2Error):  # type: ignore[misc]  # Authlib ships no type hints
+    """The requested audience is not an API this issuer serves (RFC 8707 §2)."""
+
+    error = "invalid_target"
+    description = "The requested audience is unknown."
+
+
+class DevClientCredentialsGrant(ClientCredentialsGrant):  # type: ignore[misc]  # Authlib ships no type hints
+    """RFC 6749 §4.4 with Auth0's `audience` parameter and per-client allowed scopes."""
+
+    TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = list(AUTH_METHODS)
+
+    def validate_token_request(self) -> None:
+        super().validate_token_request()
+        audience = self.request.payload.data.get("audience")
+        if audience is not None and audience != self.server.audience:
+            raise InvalidTargetError()
+
+    def validate_requested_scope(self) -> None:
+        """A scope the client may not have is `invalid_scope` (RFC 6749 §5.2), not silently dropped."""
+        requested = set(scope_to_list(self.request.payload.scope) or [])
+        if not requested <= set(self.request.client.scopes):
+            raise InvalidScopeError()
+
+
+class DevAuthorizationServer(AuthorizationServer):  # type: ignore[misc]  # Authlib ships no type hints
+    audience: str
+
+
+@dataclass(frozen=True)
+class IssuerConfig:
+    issuer: str
+    audience: str
+    clients: Mapping[str, DevClient]
+    key: RSAKey
+
+    @property
+    def base_url(self) -> str:
+        return self.issuer.rstrip("/")
+
+    def discovery(self) -> dict[str, Any]:
+        return {
+            "issuer": self.issuer,
+            "jwks_uri": self.base_url + JWKS_PATH,
+            "token_endpoint": self.base_url + TOKEN_PATH,
+            "grant_types_supported": [GRANT_TYPE],
+            "token_endpoint_auth_methods_supported": list(AUTH_METHODS),
+            "scopes_supported": list(ALL_SCOPES),
+            "id_token_signing_alg_values_supported": ["RS256"],
+            "response_types_supported": ["token"],
+            "subject_types_supported": ["public"],
+        }
+
+    def generator(self) -> AccessTokenGenerator:
+        return AccessTokenGenerator(self.issuer, self.audience, self.key)
+
+
+def create_app(config: IssuerConfig) -> Flask:
+    """The issuer's Flask app."""
+    app = Flask("devstack.issuer")
+    server = DevAuthorizationServer(
+        app,
+        query_client=config.clients.get,
+        save_token=lambda _token, _request: None,  # stateless: JWTs are self-contained
+    )
+    server.audience = config.audience
+    server.register_grant(DevClientCredentialsGrant)
+    server.register_token_generator("default", config.generator())
+
+    @app.get(DISCOVERY_PATH)
+    @app.get("/.well-known/oauth-authorization-server")
+    def discovery() -> Response:
+        return jsonify(config.discovery())
+
+    @app.get(JWKS_PATH)
+    def jwks() -> Response:
+        return jsonify(public_jwks(config.key))
+
+    @app.post(TOKEN_PATH)
+    def token() -> Response:
+        response: Response = server.create_token_response()
+        return response
+
+    return app
+
+
+@dataclass(frozen=True)
+class RunningIssuer:
+    config: IssuerConfig
+    server: RunningServer
+
+    @property
+    def token_endpoint(self) -> str:
+        return self.config.base_url + TOKEN_PATH
+
+    @property
+    def jwks_uri(self) -> str:
+        return self.config.base_url + JWKS_PATH
+
+    def stop(self) -> None:
+        self.server.stop()
+
+
+def start_issuer(
+    port: int | None = None,
+    audience: str = DEFAULT_AUDIENCE,
+    client_secrets: Mapping[str, str] | None = None,
+    key_path: Path = KEY_PATH,
+) -> RunningIssuer:
+    """Start the issuer on 127.0.0.1:port (a free one by default) in a background thread."""
+    port = port or free_port()
+    config = IssuerConfig(
+        issuer=f"http://{LOOPBACK}:{port}/",  # Auth0-style: the issuer identifier ends with a slash
+        audience=audience,
+        clients=dev_clients(client_secrets),
+        key=load_signing_key(key_path),
+    )
+    return RunningIssuer(config=config, server=start_wsgi(create_app(config), port, "issuer"))
+
+
+def parse_client_secrets(pairs: Iterable[str]) -> dict[str, str]:
+    """`CLIENT_ID=SECRET` pairs (from --client-secret) as a dict."""
+    result: dict[str, str] = {}
+    for pair in pairs:
+        client_id, sep, secret = pair.partition("=")
+        if not sep or not secret:
+            raise ValueError(f"--client-secret expects CLIENT_ID=SECRET, got {client_id!r}=...")
+        result[client_id] = secret
+    return result
+
+
+def describe_clients(clients: Mapping[str, DevClient]) -> str:
+    """One line per client, for the user (the secrets are development secrets of this run)."""
+    return "\n".join(
+        f"  {c.client_id:<12} secret {c.client_secret}  scopes: {' '.join(c.scopes) or '(none)'}"
+        for c in clients.values()
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m devstack.issuer", description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=None, help="127.0.0.1 port (default: free)")
+    parser.add_argument("--audience", default=DEFAULT_AUDIENCE)
+    parser.add_argument("--client-secret", action="append", default=[], metavar="CLIENT_ID=SECRET")
+    args = parser.parse_args(argv)
+    issuer = start_issuer(args.port, args.audience, parse_client_secrets(args.client_secret))
+    print(f"Issuer {issuer.config.issuer}  token endpoint {issuer.token_endpoint}\n")
+    print(describe_clients(issuer.config.clients), flush=True)
+    try:
+        issuer.server.thread.join()
+    except KeyboardInterrupt:
+        issuer.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
