@@ -1,0 +1,189 @@
+"""Run a function in AWS's Lambda Runtime Interface Emulator (RIE) under awslambdaric, without Docker.
+
+This is the runtime path `sam local start-api` / `sam local invoke` use inside their containers: the
+`aws-lambda-rie` binary shipped in the aws-sam-cli wheel (samcli/local/rapid/, aws-sam-cli pinned to
+1.170.0 in requirements-dev.txt) serves the Lambda invoke API and drives the runtime interface client
+`python -m awslambdaric app.lambda_handler`. One process per function, kept warm between invocations
+like a Lambda execution environment. The function's output goes to our stderr, prefixed by its name.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import platform
+import signal
+import subprocess
+import sys
+import threading
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import samcli
+
+from devstack.functions import FunctionSpec
+from devstack.ports import LOOPBACK, free_port, wait_for_port
+
+RAPID_DIR = Path(samcli.__file__).resolve().parent / "local" / "rapid"
+INVOKE_PATH = "/2015-03-31/functions/function/invocations"
+RIE_ARCHITECTURES = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "arm64", "arm64": "arm64"}
+
+
+class FunctionError(Exception):
+    """The function raised (or returned) a Lambda error: {"errorMessage", "errorType", ...}."""
+
+    def __init__(self, payload: dict[str, Any]):
+        super().__init__(str(payload.get("errorMessage", "")))
+        self.payload = payload
+        self.error_message = str(payload.get("errorMessage", ""))
+        self.error_type = str(payload.get("errorType", ""))
+
+
+def rie_binary() -> Path:
+    """The RIE binary for this machine's architecture, from the aws-sam-cli wheel."""
+    arch = RIE_ARCHITECTURES.get(platform.machine().lower())
+    if arch is None:
+        raise RuntimeError(f"no Lambda RIE binary for machine {platform.machine()!r}")
+    path = RAPID_DIR / f"aws-lambda-rie-{arch}"
+    if not path.exists():
+        raise FileNotFoundError(f"{path} missing: is aws-sam-cli installed in this venv?")
+    return path
+
+
+def is_error_payload(payload: object) -> bool:
+    """Whether an invoke result is a Lambda error (the shape the runtime reports for a raised exception)."""
+    return isinstance(payload, dict) and {"errorMessage", "errorType"} <= payload.keys()
+
+
+def _pump(stream: IO[bytes], prefix: str, sink: IO[str]) -> None:
+    for raw in iter(stream.readline, b""):
+        sink.write(f"{prefix}{raw.decode('utf-8', errors='replace').rstrip()}\n")
+        sink.flush()
+
+
+@dataclass
+class RieFunction:
+    """A function running in the RIE on 127.0.0.1; `invoke` is one synchronous Lambda invocation."""
+
+    spec: FunctionSpec
+    python: str = sys.executable
+    log_sink: IO[str] = field(default_factory=lambda: sys.stderr)
+    port: int = 0
+    process: subprocess.Popen[bytes] | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _pump_thread: threading.Thread | None = None
+
+    @property
+    def invoke_url(self) -> str:
+        return f"http://{LOOPBACK}:{self.port}{INVOKE_PATH}"
+
+    def start(self) -> RieFunction:
+        module, _, _function = self.spec.handler.rpartition(".")
+        if not module:
+            raise ValueError(f"{self.spec.name}: handler {self.spec.handler!r} is not module.function")
+        self.port = free_port()
+        runtime_api_port = free_port()
+        env = {
+            # A clean environment like Lambda's: the function sees only its own variables.
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "LANG": "en_US.UTF-8",
+            "TZ": ":UTC",
+            **self.spec.environment,
+            "LAMBDA_TASK_ROOT": str(self.spec.code_dir),
+            "PYTHONPATH": str(self.spec.code_dir),
+            "_HANDLER": self.spec.handler,
+            "AWS_EXECUTION_ENV": f"AWS_Lambda_{self.spec.runtime}",
+            "PYTHONUNBUFFERED": "1",
+        }
+        # The binary has no --help and waits forever without these flags, so all of them are explicit.
+        command = [
+            str(rie_binary()),
+            "--log-level",
+            "error",
+            "--runtime-interface-emulator-address",
+            f"{LOOPBACK}:{self.port}",
+            "--runtime-api-address",
+            f"{LOOPBACK}:{runtime_api_port}",
+            self.python,
+            "-m",
+            "awslambdaric",
+            self.spec.handler,
+        ]
+        self.process = subprocess.Popen(
+            command,
+            cwd=self.spec.code_dir,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: stop() ends the RIE and the runtime together
+        )
+        assert self.process.stdout is not None
+        self._pump_thread = threading.Thread(
+            target=_pump,
+            args=(self.process.stdout, f"[{self.spec.name}] ", self.log_sink),
+            name=f"rie-log-{self.spec.name}",
+            daemon=True,
+        )
+        self._pump_thread.start()
+        try:
+            wait_for_port(self.port, timeout=30)
+        except TimeoutError:
+            self.stop()
+            raise
+        return self
+
+    def invoke_raw(self, event: bytes) -> bytes:
+        """Invoke once with a JSON event; the raw result (a Lambda error payload is a result too)."""
+        if self.process is None or self.process.poll() is not None:
+            raise RuntimeError(f"{self.spec.name} is not running in the RIE")
+        # S310: the URL is always http://127.0.0.1:PORT, built above.
+        request = urllib.request.Request(self.invoke_url, data=event, method="POST")  # noqa: S310
+        request.add_header("Content-Type", "application/json")
+        # One invocation at a time per execution environment, as in Lambda (and the RIE).
+        with self._lock, urllib.request.urlopen(request, timeout=self.spec.timeout + 30) as response:  # noqa: S310
+            body: bytes = response.read()
+            return body
+
+    def invoke(self, event: Any) -> Any:
+        """Invoke once; the decoded result, or FunctionError when the function failed."""
+        result = json.loads(self.invoke_raw(json.dumps(event).encode()) or b"null")
+        if is_error_payload(result):
+            raise FunctionError(result)
+        return result
+
+    def stop(self) -> None:
+        process, self.process = self.process, None
+        if process is None:
+            return
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+        # The runtime (awslambdaric) is the RIE's child, in the same process group.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        if self._pump_thread is not None:
+            self._pump_thread.join(timeout=5)
+        if process.stdout is not None:
+            process.stdout.close()
+
+    def __enter__(self) -> RieFunction:
+        return self.start() if self.process is None else self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
+
+def check_runtime(spec: FunctionSpec, python: str = sys.executable) -> str | None:
+    """A warning when this Python is not the function's runtime (the functions' tests still run on it)."""
+    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    if python == sys.executable and spec.runtime != version:
+        return f"{spec.name} declares {spec.runtime}; running it on {version} ({python})"
+    return None
