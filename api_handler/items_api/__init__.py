@@ -1,0 +1,1 @@
+"""The items API: per-owner items on DynamoDB, behind the OAuth 2.0 authorizer."""

@@ -1,0 +1,67 @@
+"""The function's configuration, parsed and validated once at cold start from the environment."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+# An origin is scheme://host[:port], nothing more (no path, no trailing slash).
+_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
+MIN_PAGE_TOKEN_KEY_CHARS = 32
+
+
+class SettingsError(ValueError):
+    """An environment variable is missing or invalid; the message names it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Typed configuration of the items API."""
+
+    table_name: str
+    cors_allow_origin: str
+    dynamodb_endpoint_url: str | None
+    # Keyed HMAC secret for pagination tokens; repr=False keeps it out of any log of the settings.
+    page_token_key: bytes = field(repr=False)
+    page_token_key_is_ephemeral: bool
+
+
+def load_settings(environ: Mapping[str, str]) -> Settings:
+    """Parse the environment; raise SettingsError naming the first bad variable."""
+    table_name = environ.get("TABLE_NAME", "").strip()
+    if not table_name:
+        raise SettingsError("TABLE_NAME must name the DynamoDB items table")
+
+    cors_allow_origin = environ.get("CORS_ALLOW_ORIGIN", "").strip() or "*"
+    if cors_allow_origin != "*" and not _ORIGIN.match(cors_allow_origin):
+        raise SettingsError("CORS_ALLOW_ORIGIN must be '*' or an origin such as https://app.example.com")
+
+    endpoint = environ.get("DYNAMODB_ENDPOINT_URL", "").strip() or None
+    if endpoint is not None:
+        parts = urlsplit(endpoint)
+        if parts.scheme not in {"http", "https"} or not parts.hostname:
+            raise SettingsError("DYNAMODB_ENDPOINT_URL must be empty or an http(s) URL")
+
+    # PAGE_TOKEN_KEY (optional): a per-deployment secret that makes `next` tokens valid in every execution
+    # environment. Without it, each environment draws its own random key at cold start: nothing secret lives
+    # in code, but a token is then only accepted by the environment that issued it (another one answers 400
+    # and the client restarts the listing). Owner isolation never depends on this key: the listing's
+    # partition is always the caller's own `sub`.
+    raw_key = environ.get("PAGE_TOKEN_KEY", "")
+    if raw_key:
+        if len(raw_key) < MIN_PAGE_TOKEN_KEY_CHARS:
+            raise SettingsError(f"PAGE_TOKEN_KEY must be at least {MIN_PAGE_TOKEN_KEY_CHARS} characters")
+        page_token_key, ephemeral = raw_key.encode("utf-8"), False
+    else:
+        page_token_key, ephemeral = secrets.token_bytes(32), True
+
+    return Settings(
+        table_name=table_name,
+        cors_allow_origin=cors_allow_origin,
+        dynamodb_endpoint_url=endpoint,
+        page_token_key=page_token_key,
+        page_token_key_is_ephemeral=ephemeral,
+    )
