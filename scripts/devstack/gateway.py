@@ -1,0 +1,420 @@
+"""SAM CLI's API Gateway emulator, built from the template, backed by the Lambda RIE, corrected to match AWS.
+
+`sam local start-api` builds `LocalApigwService` from the template with SAM CLI's providers and invokes the
+functions in Docker. Here the same service, built the same way, invokes them through `RieLambdaRunner`
+(the Lambda RIE processes of lambda_rie.py). Relies on aws-sam-cli 1.170.0 (pinned in
+requirements-dev.txt): the overridden methods below are internal to `LocalApigwService`.
+
+Where the emulator differs from API Gateway, `CorrectedApigwService` corrects it (each override says why):
+  * an authorizer that fails with the error message "Unauthorized" gives 401 (the emulator says 502);
+  * a Deny gives 403, including an explicit Deny statement overriding an Allow (the emulator ignores Deny);
+  * the authorizer's answer is cached per identity-source value (the token) for the authorizer's
+    ReauthorizeEvery TTL (0 = no caching), and every request is evaluated against the cached policy: a policy
+    that only covers the first route fails on the next one, locally exactly as in AWS;
+  * the template's GatewayResponses (UNAUTHORIZED, ACCESS_DENIED, DEFAULT_4XX/5XX, with their headers)
+    shape those answers, where the emulator returns its own fixed bodies.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from flask import Response, request
+from samcli.lib.intrinsic_resolver.intrinsic_property_resolver import IntrinsicResolver
+from samcli.lib.intrinsic_resolver.intrinsics_symbol_table import IntrinsicsSymbolTable
+from samcli.lib.providers.api_provider import ApiProvider
+from samcli.lib.providers.provider import Api, Stack
+from samcli.lib.utils.stream_writer import StreamWriter
+from samcli.local.apigw.authorizers.lambda_authorizer import LambdaAuthorizer
+from samcli.local.apigw.local_apigw_service import LocalApigwService
+from samcli.local.apigw.route import Route
+from samcli.local.lambdafn.exceptions import FunctionNotFound
+from werkzeug.exceptions import HTTPException
+
+from devstack.functions import samcli_template_processing
+from devstack.lambda_rie import RieFunction, is_error_payload
+from devstack.ports import LOOPBACK, free_port
+from devstack.servers import RunningServer, start_wsgi
+from devstack.template import ROOT
+
+os.environ["SAM_CLI_TELEMETRY"] = "0"
+
+LOG = logging.getLogger("devstack.gateway")
+INVOKE_ACTION = "execute-api:Invoke"
+# API Gateway's default for an authorizer without ReauthorizeEvery (AuthorizerResultTtlInSeconds).
+DEFAULT_AUTHORIZER_TTL = 300
+
+
+# --- the lambda runner ------------------------------------------------------------------------------------
+
+
+class RieLambdaRunner:
+    """What LocalApigwService expects of SAM CLI's LocalLambdaRunner, backed by warm RIE processes."""
+
+    def __init__(self, functions: Mapping[str, RieFunction]):
+        self.functions = dict(functions)
+        self.invocations: Counter[str] = Counter()
+
+    def invoke(
+        self,
+        function_identifier: str,
+        event: str,
+        stdout: StreamWriter | None = None,
+        stderr: StreamWriter | None = None,
+        tenant_id: str | None = None,
+        **_kwargs: object,
+    ) -> None:
+        """Invoke the function once; its result goes to `stdout` (logs already go to the stack's stderr)."""
+        function = self.functions.get(function_identifier)
+        if function is None:
+            raise FunctionNotFound(f"Unable to find a function with name {function_identifier!r}")
+        self.invocations[function_identifier] += 1
+        result = function.invoke_raw(event.encode("utf-8"))
+        if stdout is not None:
+            stdout.write_str(result.decode("utf-8"))
+
+    def is_debugging(self) -> bool:
+        return False
+
+
+# --- IAM policy evaluation --------------------------------------------------------------------------------
+
+
+class Decision(Enum):
+    ALLOW = "allow"
+    IMPLICIT_DENY = "implicit deny"
+    EXPLICIT_DENY = "explicit deny"
+
+
+def _as_list(value: object) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def wildcard_matches(pattern: str, value: str, *, case_sensitive: bool = True) -> bool:
+    """IAM wildcard matching: `*` is any run of characters (including `/` and `:`), `?` one character."""
+    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.fullmatch(regex, value, 0 if case_sensitive else re.IGNORECASE) is not None
+
+
+def evaluate_policy(policy_document: Mapping[str, Any], method_arn: str) -> Decision:
+    """Evaluate an authorizer's policy for execute-api:Invoke on `method_arn` as IAM does.
+
+    An explicit Deny wins over any Allow; without a matching Allow the request is implicitly denied.
+    """
+    decision = Decision.IMPLICIT_DENY
+    for statement in _as_list(policy_document.get("Statement", [])):
+        if not isinstance(statement, Mapping):
+            continue
+        actions = _as_list(statement.get("Action", []))
+        resources = _as_list(statement.get("Resource", []))
+        if not any(wildcard_matches(str(a), INVOKE_ACTION, case_sensitive=False) for a in actions):
+            continue
+        if not any(wildcard_matches(str(r), method_arn) for r in resources):
+            continue
+        effect = statement.get("Effect")
+        if effect == "Deny":
+            return Decision.EXPLICIT_DENY
+        if effect == "Allow":
+            decision = Decision.ALLOW
+    return decision
+
+
+# --- the authorizer cache ---------------------------------------------------------------------------------
+
+
+@dataclass
+class AuthorizerCache:
+    """API Gateway's authorizer cache: a policy per (authorizer, identity-source value) for a TTL."""
+
+    clock: Callable[[], float] = time.monotonic
+    _entries: dict[tuple[str, str], tuple[float, Any]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def get(self, authorizer: str, identity: str) -> Any | None:
+        with self._lock:
+            entry = self._entries.get((authorizer, identity))
+            if entry is None:
+                return None
+            expires, response = entry
+            if self.clock() >= expires:
+                del self._entries[(authorizer, identity)]
+                return None
+            return response
+
+    def put(self, authorizer: str, identity: str, response: Any, ttl: int) -> None:
+        if ttl <= 0:
+            return
+        with self._lock:
+            self._entries[(authorizer, identity)] = (self.clock() + ttl, response)
+
+
+# --- gateway responses ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GatewayResponse:
+    """One of the API's GatewayResponses: status, static headers and the application/json template."""
+
+    status: int | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    template: str | None = None
+
+
+# API Gateway's built-in status codes and messages for the response types the gateway produces here.
+RESPONSE_DEFAULTS: dict[str, tuple[int, str | None]] = {
+    "UNAUTHORIZED": (401, "Unauthorized"),
+    "ACCESS_DENIED": (403, "User is not authorized to access this resource"),
+    "MISSING_AUTHENTICATION_TOKEN": (403, "Missing Authentication Token"),
+    "AUTHORIZER_FAILURE": (500, None),
+    "AUTHORIZER_CONFIGURATION_ERROR": (500, None),
+}
+
+
+def _static_header_value(value: object) -> str | None:
+    # Static header values are quoted ('value'); mapped ones (method.request.header.X) are not supported here.
+    text = str(value)
+    if len(text) >= 2 and text[0] == "'" and text[-1] == "'":
+        return text[1:-1]
+    return None
+
+
+def parse_gateway_responses(definitions: Mapping[str, Any]) -> dict[str, GatewayResponse]:
+    """The AWS::Serverless::Api GatewayResponses property (intrinsics resolved) as GatewayResponse objects."""
+    responses: dict[str, GatewayResponse] = {}
+    for name, definition in definitions.items():
+        raw_headers = (definition.get("ResponseParameters") or {}).get("Headers") or {}
+        headers = {k: v for k, raw in raw_headers.items() if (v := _static_header_value(raw)) is not None}
+        status = definition.get("StatusCode")
+        responses[name] = GatewayResponse(
+            status=int(status) if status is not None else None,
+            headers=headers,
+            template=(definition.get("ResponseTemplates") or {}).get("application/json"),
+        )
+    return responses
+
+
+def render_gateway_response(
+    responses: Mapping[str, GatewayResponse], response_type: str, message: str | None = None
+) -> Response:
+    """Answer as API Gateway does for `response_type`: its definition, else DEFAULT_4XX/5XX, else AWS's."""
+    default_status, default_message = RESPONSE_DEFAULTS[response_type]
+    message = default_message if message is None else message
+    status = default_status
+    family = "DEFAULT_4XX" if default_status < 500 else "DEFAULT_5XX"
+    definition = responses.get(response_type) or responses.get(family) or GatewayResponse()
+    if definition.status is not None and response_type in responses:
+        status = definition.status
+    template = definition.template or '{"message":$context.error.messageString}'
+    body = template.replace("$context.error.messageString", json.dumps(message)).replace(
+        "$context.error.message", message or ""
+    )
+    response = Response(body, status=status, content_type="application/json")
+    for name, value in definition.headers.items():
+        response.headers[name] = value
+    return response
+
+
+class GatewayAnswer(HTTPException):
+    """An answer of API Gateway itself (401, 403, 500 ...), raised through the emulator's request handler."""
+
+    def __init__(self, response: Response, reason: str):
+        super().__init__(description=reason, response=response)
+        self.code = response.status_code
+
+
+# --- template settings ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GatewaySettings:
+    """What the emulator does not read from the template: authorizer cache TTLs and gateway responses."""
+
+    authorizer_ttls: Mapping[str, int]
+    gateway_responses: Mapping[str, GatewayResponse]
+
+    @classmethod
+    def from_stacks(cls, stacks: Iterable[Stack]) -> GatewaySettings:
+        ttls: dict[str, int] = {}
+        responses: dict[str, GatewayResponse] = {}
+        for stack in stacks:
+            template = stack.template_dict
+            resolver = IntrinsicResolver(
+                template=template,
+                symbol_resolver=IntrinsicsSymbolTable(
+                    template=template, logical_id_translator=stack.parameters
+                ),
+            )
+            for resource in (template.get("Resources") or {}).values():
+                if resource.get("Type") != "AWS::Serverless::Api":
+                    continue
+                props = resolver.intrinsic_property_resolver(
+                    resource.get("Properties") or {}, ignore_errors=False
+                )
+                for name, authorizer in ((props.get("Auth") or {}).get("Authorizers") or {}).items():
+                    ttl = (authorizer.get("Identity") or {}).get("ReauthorizeEvery", DEFAULT_AUTHORIZER_TTL)
+                    ttls[name] = int(ttl)
+                responses.update(parse_gateway_responses(props.get("GatewayResponses") or {}))
+        return cls(authorizer_ttls=ttls, gateway_responses=responses)
+
+
+# --- the corrected emulator -------------------------------------------------------------------------------
+
+
+class CorrectedApigwService(LocalApigwService):  # type: ignore[misc]  # samcli's class is untyped
+    """LocalApigwService with the authorizer semantics and gateway responses of API Gateway (REST APIs)."""
+
+    def __init__(self, api: Api, lambda_runner: RieLambdaRunner, settings: GatewaySettings, port: int):
+        super().__init__(api=api, lambda_runner=lambda_runner, port=port, host=LOOPBACK)
+        self.settings = settings
+        self.authorizer_cache = AuthorizerCache()
+        self.authorizer_invocations: Counter[str] = Counter()
+
+    def _answer(self, response_type: str, reason: str, message: str | None = None) -> GatewayAnswer:
+        response = render_gateway_response(self.settings.gateway_responses, response_type, message)
+        return GatewayAnswer(response, reason)
+
+    def _construct_error_handling(self) -> None:
+        # The emulator answers an unknown route with a bare 403; API Gateway's MISSING_AUTHENTICATION_TOKEN
+        # response also carries the API's DEFAULT_4XX headers (CORS).
+        super()._construct_error_handling()
+
+        def missing_authentication_token(*_args: object) -> Response:
+            responses = self.settings.gateway_responses
+            return render_gateway_response(responses, "MISSING_AUTHENTICATION_TOKEN")
+
+        self._app.register_error_handler(404, missing_authentication_token)
+        self._app.register_error_handler(405, missing_authentication_token)
+
+    def _valid_identity_sources(self, flask_request: Any, route: Route) -> bool:
+        # A missing (or ValidationExpression-failing) identity source is API Gateway's UNAUTHORIZED response,
+        # with the template's headers (WWW-Authenticate, CORS); the emulator returns a bare 401 instead.
+        if not super()._valid_identity_sources(flask_request, route):
+            raise self._answer("UNAUTHORIZED", "identity source missing or invalid")
+        return True
+
+    def _invoke_parse_lambda_authorizer(
+        self,
+        lambda_authorizer: LambdaAuthorizer,
+        auth_lambda_event: dict[str, Any],
+        route_lambda_event: dict[str, Any],
+        route: Route,
+    ) -> None:
+        # Replaces the emulator's version, which (1) turns an "Unauthorized" error into 502, (2) ignores Deny
+        # statements, and (3) invokes the authorizer on every request without caching its policy.
+        method_arn = self._create_method_arn(request, route.event_type)
+        name = lambda_authorizer.authorizer_name
+        ttl = self.settings.authorizer_ttls.get(name, DEFAULT_AUTHORIZER_TTL)
+        identity = self._identity_value(auth_lambda_event)
+        answer = self.authorizer_cache.get(name, identity)
+        if answer is None:
+            answer = self._call_authorizer(lambda_authorizer, auth_lambda_event)
+            self.authorizer_cache.put(name, identity, answer, ttl)
+
+        decision = evaluate_policy(answer["policyDocument"], method_arn)
+        if decision is Decision.EXPLICIT_DENY:
+            raise self._answer(
+                "ACCESS_DENIED",
+                f"explicit deny for {method_arn}",
+                "User is not authorized to access this resource with an explicit deny",
+            )
+        if decision is Decision.IMPLICIT_DENY:
+            raise self._answer("ACCESS_DENIED", f"no Allow for {method_arn}")
+
+        # REST APIs hand the context over as strings, with principalId beside it.
+        context = {k: _context_string(v) for k, v in (answer.get("context") or {}).items()}
+        context["principalId"] = answer["principalId"]
+        route_lambda_event.setdefault("requestContext", {})["authorizer"] = context
+
+    @staticmethod
+    def _identity_value(auth_lambda_event: Mapping[str, Any]) -> str:
+        # TOKEN authorizers: the token; REQUEST authorizers: the identity sources joined as API Gateway does.
+        return str(
+            auth_lambda_event.get("authorizationToken") or auth_lambda_event.get("identitySource") or ""
+        )
+
+    def _call_authorizer(self, lambda_authorizer: LambdaAuthorizer, event: dict[str, Any]) -> dict[str, Any]:
+        """Invoke the authorizer: its answer if it is a well-formed policy, else the gateway's answer."""
+        self.authorizer_invocations[lambda_authorizer.authorizer_name] += 1
+        runner: RieLambdaRunner = self.lambda_runner
+        function = runner.functions.get(lambda_authorizer.lambda_name)
+        if function is None:
+            raise self._answer(
+                "AUTHORIZER_CONFIGURATION_ERROR", f"no function {lambda_authorizer.lambda_name}"
+            )
+        runner.invocations[lambda_authorizer.lambda_name] += 1
+        raw = function.invoke_raw(json.dumps(event, sort_keys=True).encode("utf-8"))
+        try:
+            answer = json.loads(raw)
+        except ValueError:
+            raise self._answer("AUTHORIZER_CONFIGURATION_ERROR", "authorizer answer is not JSON") from None
+        if is_error_payload(answer):
+            # Only the exact message "Unauthorized" means 401; any other failure is a 500 in API Gateway.
+            if answer.get("errorMessage") == "Unauthorized":
+                raise self._answer("UNAUTHORIZED", "authorizer answered Unauthorized")
+            raise self._answer("AUTHORIZER_FAILURE", "authorizer failed")
+        if not _is_policy_answer(answer):
+            raise self._answer("AUTHORIZER_CONFIGURATION_ERROR", "authorizer answer is not a policy")
+        return dict(answer)
+
+
+def _is_policy_answer(answer: object) -> bool:
+    if not isinstance(answer, dict) or not isinstance(answer.get("principalId"), str):
+        return False
+    document = answer.get("policyDocument")
+    if not isinstance(document, dict) or not document.get("Statement"):
+        return False
+    context = answer.get("context") or {}
+    # API Gateway rejects context values that are not strings, numbers or booleans.
+    return isinstance(context, dict) and all(
+        isinstance(v, str | int | float | bool) for v in context.values()
+    )
+
+
+def _context_string(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+# --- assembling and serving -------------------------------------------------------------------------------
+
+
+def build_gateway(stacks: list[Stack], runner: RieLambdaRunner, port: int) -> CorrectedApigwService:
+    """The corrected emulator for the template's API, its Flask app created (not yet serving)."""
+    with samcli_template_processing():
+        api = ApiProvider(stacks, cwd=str(ROOT)).api
+        settings = GatewaySettings.from_stacks(stacks)
+    service = CorrectedApigwService(api=api, lambda_runner=runner, settings=settings, port=port)
+    service.create()
+    return service
+
+
+@dataclass(frozen=True)
+class RunningGateway:
+    service: CorrectedApigwService
+    server: RunningServer
+
+    @property
+    def url(self) -> str:
+        return f"{self.server.url}/"
+
+    def stop(self) -> None:
+        self.server.stop()
+
+
+def start_gateway(stacks: list[Stack], runner: RieLambdaRunner, port: int | None = None) -> RunningGateway:
+    """Serve the corrected emulator on 127.0.0.1:port (a free one by default) in a background thread."""
+    port = port or free_port()
+    service = build_gateway(stacks, runner, port)
+    # LocalApigwService.run() blocks in Flask's app.run(); serving its app ourselves lets the stack stop it.
+    return RunningGateway(service=service, server=start_wsgi(service._app, port, "gateway"))
