@@ -27,7 +27,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
+from typing import Any, Protocol
 
 from flask import Response, request
 from samcli.lib.intrinsic_resolver.intrinsic_property_resolver import IntrinsicResolver
@@ -58,12 +58,38 @@ DEFAULT_AUTHORIZER_TTL = 300
 # --- the lambda runner ------------------------------------------------------------------------------------
 
 
+class LambdaRunner(Protocol):
+    """What the gateway needs of a lambda runner: SAM CLI's LocalLambdaRunner interface, plus raw invokes."""
+
+    def invoke_raw(self, function_name: str, event: bytes) -> bytes: ...
+
+    def invoke(
+        self,
+        function_identifier: str,
+        event: str,
+        stdout: StreamWriter | None = None,
+        stderr: StreamWriter | None = None,
+        tenant_id: str | None = None,
+        **_kwargs: object,
+    ) -> None: ...
+
+    def is_debugging(self) -> bool: ...
+
+
 class RieLambdaRunner:
     """What LocalApigwService expects of SAM CLI's LocalLambdaRunner, backed by warm RIE processes."""
 
     def __init__(self, functions: Mapping[str, RieFunction]):
         self.functions = dict(functions)
         self.invocations: Counter[str] = Counter()
+
+    def invoke_raw(self, function_name: str, event: bytes) -> bytes:
+        """Invoke the function once with a JSON event; its raw result (a Lambda error payload included)."""
+        function = self.functions.get(function_name)
+        if function is None:
+            raise FunctionNotFound(f"Unable to find a function with name {function_name!r}")
+        self.invocations[function_name] += 1
+        return function.invoke_raw(event)
 
     def invoke(
         self,
@@ -75,11 +101,7 @@ class RieLambdaRunner:
         **_kwargs: object,
     ) -> None:
         """Invoke the function once; its result goes to `stdout` (logs already go to the stack's stderr)."""
-        function = self.functions.get(function_identifier)
-        if function is None:
-            raise FunctionNotFound(f"Unable to find a function with name {function_identifier!r}")
-        self.invocations[function_identifier] += 1
-        result = function.invoke_raw(event.encode("utf-8"))
+        result = self.invoke_raw(function_identifier, event.encode("utf-8"))
         if stdout is not None:
             stdout.write_str(result.decode("utf-8"))
 
@@ -273,7 +295,7 @@ class GatewaySettings:
 class CorrectedApigwService(LocalApigwService):  # type: ignore[misc]  # samcli's class is untyped
     """LocalApigwService with the authorizer semantics and gateway responses of API Gateway (REST APIs)."""
 
-    def __init__(self, api: Api, lambda_runner: RieLambdaRunner, settings: GatewaySettings, port: int):
+    def __init__(self, api: Api, lambda_runner: LambdaRunner, settings: GatewaySettings, port: int):
         super().__init__(api=api, lambda_runner=lambda_runner, port=port, host=LOOPBACK)
         self.settings = settings
         self.authorizer_cache = AuthorizerCache()
@@ -345,14 +367,12 @@ class CorrectedApigwService(LocalApigwService):  # type: ignore[misc]  # samcli'
     def _call_authorizer(self, lambda_authorizer: LambdaAuthorizer, event: dict[str, Any]) -> dict[str, Any]:
         """Invoke the authorizer: its answer if it is a well-formed policy, else the gateway's answer."""
         self.authorizer_invocations[lambda_authorizer.authorizer_name] += 1
-        runner: RieLambdaRunner = self.lambda_runner
-        function = runner.functions.get(lambda_authorizer.lambda_name)
-        if function is None:
-            raise self._answer(
-                "AUTHORIZER_CONFIGURATION_ERROR", f"no function {lambda_authorizer.lambda_name}"
-            )
-        runner.invocations[lambda_authorizer.lambda_name] += 1
-        raw = function.invoke_raw(json.dumps(event, sort_keys=True).encode("utf-8"))
+        runner: LambdaRunner = self.lambda_runner
+        try:
+            raw = runner.invoke_raw(lambda_authorizer.lambda_name, json.dumps(event, sort_keys=True).encode())
+        except FunctionNotFound:
+            missing = lambda_authorizer.lambda_name
+            raise self._answer("AUTHORIZER_CONFIGURATION_ERROR", f"no function {missing}") from None
         try:
             answer = json.loads(raw)
         except ValueError:
@@ -389,7 +409,7 @@ def _context_string(value: object) -> str:
 # --- assembling and serving -------------------------------------------------------------------------------
 
 
-def build_gateway(stacks: list[Stack], runner: RieLambdaRunner, port: int) -> CorrectedApigwService:
+def build_gateway(stacks: list[Stack], runner: LambdaRunner, port: int) -> CorrectedApigwService:
     """The corrected emulator for the template's API, its Flask app created (not yet serving)."""
     with samcli_template_processing():
         api = ApiProvider(stacks, cwd=str(ROOT)).api
@@ -412,7 +432,7 @@ class RunningGateway:
         self.server.stop()
 
 
-def start_gateway(stacks: list[Stack], runner: RieLambdaRunner, port: int | None = None) -> RunningGateway:
+def start_gateway(stacks: list[Stack], runner: LambdaRunner, port: int | None = None) -> RunningGateway:
     """Serve the corrected emulator on 127.0.0.1:port (a free one by default) in a background thread."""
     port = port or free_port()
     service = build_gateway(stacks, runner, port)

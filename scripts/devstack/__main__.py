@@ -1,0 +1,69 @@
+"""`python -m devstack` (`make run`): the protected API on 127.0.0.1, without Docker or an AWS account.
+
+Starts the local OAuth 2.0 issuer, DynamoDB Local (with the table from template.yaml), both functions in
+the Lambda Runtime Interface Emulator, and SAM CLI's API Gateway emulator; prints the URL and curl commands.
+Ctrl-C (SIGINT) or SIGTERM stops everything.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from types import FrameType
+
+from devstack.issuer import DEFAULT_AUDIENCE, parse_client_secrets
+from devstack.stack import StackOptions, local_stack
+
+
+def parse_args(argv: Sequence[str] | None) -> StackOptions:
+    parser = argparse.ArgumentParser(prog="python -m devstack", description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, help="the API's port on 127.0.0.1 (default: a free one)")
+    parser.add_argument("--issuer-port", type=int, help="the issuer's port (default: a free one)")
+    parser.add_argument("--ddb-port", type=int, help="DynamoDB Local's port (default: a free one)")
+    parser.add_argument("--audience", default=DEFAULT_AUDIENCE, help="the API identifier (token audience)")
+    parser.add_argument("--cache-ttl", type=int, help="AuthorizerCacheTtl (default: the template's; 0 = off)")
+    parser.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="LogLevel")
+    parser.add_argument(
+        "--client-secret",
+        action="append",
+        default=[],
+        metavar="CLIENT_ID=SECRET",
+        help="fix a development client's secret (default: random per run)",
+    )
+    args = parser.parse_args(argv)
+    return StackOptions(
+        port=args.port,
+        issuer_port=args.issuer_port,
+        ddb_port=args.ddb_port,
+        audience=args.audience,
+        cache_ttl=args.cache_ttl,
+        client_secrets=parse_client_secrets(args.client_secret),
+        log_level=args.log_level,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    options = parse_args(argv)
+    stop = threading.Event()
+
+    def request_stop(signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    # Both end the wait below; local_stack() then stops every process it started.
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    print("Starting the local stack (issuer, DynamoDB Local, Lambda RIE, API gateway) ...", flush=True)
+    with local_stack(options, log_sink=sys.stderr) as stack:
+        print(stack.instructions(), flush=True)
+        while not stop.wait(0.5):
+            pass
+        print("\nStopping ...", flush=True)
+    print("Stopped.", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

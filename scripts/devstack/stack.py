@@ -1,0 +1,148 @@
+"""The whole local stack: issuer, DynamoDB Local, both functions in the Lambda RIE, and the API gateway.
+
+Everything listens on 127.0.0.1, on free ports unless given. `local_stack()` starts it all and stops it all
+(in reverse order) when the block ends, whatever ends it.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Iterator, Mapping
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from typing import IO
+
+from devstack.dynamodb_local import DynamoDBLocal, dynamodb_local
+from devstack.functions import FunctionSpec, function_specs, load_stacks
+from devstack.gateway import RieLambdaRunner, RunningGateway, start_gateway
+from devstack.issuer import DEFAULT_AUDIENCE, RunningIssuer, start_issuer
+from devstack.lambda_rie import RieFunction, check_runtime
+from devstack.template import route_scopes
+
+AUTHORIZER_FUNCTION = "AuthorizerFunction"
+API_FUNCTION = "ApiFunction"
+
+
+@dataclass(frozen=True)
+class StackOptions:
+    port: int | None = None
+    issuer_port: int | None = None
+    ddb_port: int | None = None
+    audience: str = DEFAULT_AUDIENCE
+    # None: the template's default (AuthorizerCacheTtl); 0 turns the authorizer cache off.
+    cache_ttl: int | None = None
+    client_secrets: Mapping[str, str] = field(default_factory=dict)
+    log_level: str | None = None
+
+
+@dataclass
+class LocalStack:
+    issuer: RunningIssuer
+    dynamodb: DynamoDBLocal
+    table_name: str
+    specs: dict[str, FunctionSpec]
+    runner: RieLambdaRunner
+    gateway: RunningGateway
+
+    @property
+    def api_url(self) -> str:
+        return self.gateway.url
+
+    def instructions(self) -> str:
+        """The URLs, the development clients and ready-to-paste curl commands."""
+        return usage(self.api_url, self.issuer)
+
+
+def stack_parameters(issuer: RunningIssuer, options: StackOptions) -> dict[str, str]:
+    """The template parameters for the local stack (as `sam local start-api --parameter-overrides`)."""
+    params = {
+        "Issuer": issuer.config.issuer,
+        "Audience": issuer.config.audience,
+        # Left empty, as in most deployments: the authorizer discovers the JWKS from the issuer.
+        "JwksUri": "",
+    }
+    if options.cache_ttl is not None:
+        params["AuthorizerCacheTtl"] = str(options.cache_ttl)
+    if options.log_level is not None:
+        params["LogLevel"] = options.log_level
+    return params
+
+
+@contextmanager
+def local_stack(options: StackOptions | None = None, log_sink: IO[str] | None = None) -> Iterator[LocalStack]:
+    """Start the whole stack; stop all of it when the block ends."""
+    options = options or StackOptions()
+    with ExitStack() as cleanup:
+        issuer = start_issuer(options.issuer_port, options.audience, options.client_secrets)
+        cleanup.callback(issuer.stop)
+        dynamodb = cleanup.enter_context(dynamodb_local(options.ddb_port))
+
+        stacks = load_stacks(stack_parameters(issuer, options))
+        # First resolve the template's own values, then point the handler at DynamoDB Local.
+        table_name = function_specs(stacks)[API_FUNCTION].environment["TABLE_NAME"]
+        overrides = {API_FUNCTION: {"DYNAMODB_ENDPOINT_URL": dynamodb.endpoint_url}}
+        specs = function_specs(stacks, overrides)
+        dynamodb.create_table(table_name)
+
+        functions: dict[str, RieFunction] = {}
+        for name, spec in specs.items():
+            warning = check_runtime(spec)
+            if warning and log_sink is not None:
+                log_sink.write(f"warning: {warning}\n")
+            function = RieFunction(spec) if log_sink is None else RieFunction(spec, log_sink=log_sink)
+            functions[name] = function
+            cleanup.callback(function.stop)
+            function.start()
+
+        runner = RieLambdaRunner(functions)
+        gateway = start_gateway(stacks, runner, options.port)
+        cleanup.callback(gateway.stop)
+        yield LocalStack(issuer, dynamodb, table_name, specs, runner, gateway)
+
+
+def _route_curl(method: str, path: str, base: str) -> str:
+    url = base.rstrip("/") + path.replace("{id}", "$ITEM_ID")
+    auth = '-H "Authorization: Bearer $TOKEN"'
+    if method == "POST":
+        body = shlex.quote('{"name": "first item", "description": "made with curl"}')
+        return f'curl -s -X POST {auth} -H "Content-Type: application/json" -d {body} "{url}"'
+    flag = "" if method == "GET" else f"-X {method} "
+    return f'curl -s {flag}{auth} "{url}"'
+
+
+def usage(api_url: str, issuer: RunningIssuer) -> str:
+    """What `python -m devstack` prints once everything is up."""
+    admin = issuer.config.clients["dev-admin"]
+    extract = "python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])'"
+    token = (
+        f"TOKEN=$(curl -s -u {admin.client_id}:{admin.client_secret} -d grant_type=client_credentials "
+        f'-d audience={shlex.quote(issuer.config.audience)} "{issuer.token_endpoint}" | {extract})'
+    )
+    routes = [route.split(" ", 1) for route in route_scopes()]
+    order = {"POST": 0, "GET": 1, "DELETE": 2}
+    routes.sort(key=lambda r: (r[1] != "/me", "{" in r[1], order.get(r[0], 3)))
+    calls: list[str] = []
+    for method, path in routes:
+        calls.append(_route_curl(method, path, api_url))
+        if method == "POST":
+            calls.append("ITEM_ID=...   # the id in the POST answer")
+    clients = "\n".join(
+        f"  {c.client_id:<12} {c.client_secret}  scopes: {' '.join(c.scopes) or '(none)'}"
+        for c in issuer.config.clients.values()
+    )
+    return "\n".join(
+        [
+            f"API        {api_url}",
+            f"Issuer     {issuer.config.issuer}  (discovery: .well-known/openid-configuration)",
+            f"Token      {issuer.token_endpoint}  (client_credentials; audience {issuer.config.audience})",
+            "",
+            "Development clients (secrets are new each run unless passed with --client-secret):",
+            clients,
+            "",
+            "Get a token, then call each route:",
+            f"  {token}",
+            *(f"  {call}" for call in calls),
+            "",
+            "Press Ctrl-C to stop.",
+        ]
+    )
