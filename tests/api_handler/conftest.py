@@ -1,0 +1,47 @@
+"""Fixtures of the API handler tests: one DynamoDB Local per session, a fresh table and cold start per test."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from types import ModuleType
+
+import pytest
+from api_harness import ALLOWED_ORIGIN, ApiClient, Shape, load_app
+from devstack.dynamodb_local import DynamoDBLocal, dynamodb_local
+
+
+@pytest.fixture(scope="session")
+def dynamodb() -> Iterator[DynamoDBLocal]:
+    """AWS's DynamoDB Local on a free 127.0.0.1 port, for the whole session."""
+    with dynamodb_local() as ddb:
+        yield ddb
+    # dynamodb_local() leaves the stopped process's stderr pipe open (a ResourceWarning, an error here).
+    if ddb.process.stderr is not None:
+        ddb.process.stderr.close()
+
+
+@pytest.fixture
+def table_name(dynamodb: DynamoDBLocal) -> str:
+    """A fresh items table, created from template.yaml's definition."""
+    name = f"items-{uuid.uuid4().hex[:12]}"
+    dynamodb.create_table(name)
+    return name
+
+
+@pytest.fixture
+def app(monkeypatch: pytest.MonkeyPatch, dynamodb: DynamoDBLocal, table_name: str) -> ModuleType:
+    """The handler module after a cold start, pointed at DynamoDB Local."""
+    monkeypatch.setenv("TABLE_NAME", table_name)
+    monkeypatch.setenv("DYNAMODB_ENDPOINT_URL", dynamodb.endpoint_url)
+    monkeypatch.setenv("CORS_ALLOW_ORIGIN", ALLOWED_ORIGIN)
+    monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "items-api")
+    monkeypatch.delenv("PAGE_TOKEN_KEY", raising=False)
+    return load_app()
+
+
+@pytest.fixture(params=["rest", "http"])
+def api(request: pytest.FixtureRequest, app: ModuleType) -> ApiClient:
+    """The handler behind a REST API (v1 events) and behind an HTTP API (payload 2.0 events)."""
+    shape: Shape = request.param
+    return ApiClient(app, shape)
