@@ -1,0 +1,64 @@
+"""The authorizer's one error model: configuration errors fail the cold start, rejections answer 401."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Reason(StrEnum):
+    """Why a decision came out as it did: the `reason` dimension of the Decision metric."""
+
+    ALLOWED = "allowed"
+    INSUFFICIENT_SCOPE = "insufficient_scope"
+    MISSING_TOKEN = "missing_token"  # noqa: S105 - a metric label, not a secret
+    MALFORMED = "malformed"
+    FORBIDDEN_HEADER = "forbidden_header"
+    BAD_ALGORITHM = "bad_algorithm"
+    UNKNOWN_KEY = "unknown_key"
+    BAD_SIGNATURE = "bad_signature"
+    EXPIRED = "expired"
+    NOT_YET_VALID = "not_yet_valid"
+    WRONG_ISSUER = "wrong_issuer"
+    WRONG_AUDIENCE = "wrong_audience"
+    INVALID_CLAIMS = "invalid_claims"
+    JWKS_UNAVAILABLE = "jwks_unavailable"
+    BAD_EVENT = "bad_event"
+
+
+class AuthorizerError(Exception):
+    """Base class of every error this package raises."""
+
+
+class ConfigurationError(AuthorizerError):
+    """An environment variable is missing or invalid; the message names it."""
+
+    def __init__(self, variable: str, problem: str) -> None:
+        super().__init__(f"{variable}: {problem}")
+        self.variable = variable
+
+
+class Rejected(AuthorizerError):
+    """The request is refused with 401; `reason` says why (never the token itself)."""
+
+    reason: Reason = Reason.MALFORMED
+
+    def __init__(self, detail: str, reason: Reason | None = None) -> None:
+        super().__init__(detail)
+        if reason is not None:
+            self.reason = reason
+
+
+class TokenRejected(Rejected):
+    """The access token is missing, malformed, or fails verification."""
+
+
+class KeySetUnavailable(Rejected):
+    """The issuer's key set cannot be fetched and no usable copy is cached."""
+
+    reason = Reason.JWKS_UNAVAILABLE
+
+
+class BadEvent(Rejected):
+    """The event is not an API Gateway authorizer event this function understands."""
+
+    reason = Reason.BAD_EVENT

@@ -1,0 +1,293 @@
+"""The issuer's key set: fetched with a hard deadline, cached with a lifetime, refetched sparingly.
+
+PyJWKClient is not used: its 30 s default timeout, its cool-down that also starts at the first fetch,
+and its lack of stale-if-error do not fit an authorizer. This is a small cache of PyJWT `PyJWK`s.
+Lambda runs one invocation at a time per environment, so the cache needs no lock.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import ssl
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+from urllib.parse import urlsplit
+
+from jwt import PyJWK, PyJWTError
+
+from oauth_authorizer.errors import ConfigurationError, KeySetUnavailable, Reason, TokenRejected
+from oauth_authorizer.settings import KeySetPolicy, Settings, check_fetchable_url
+
+# Which algorithms a key of each type can verify when the JWK does not name its own `alg`.
+_RSA = frozenset({"RS256", "RS384", "RS512", "PS256", "PS384", "PS512"})
+_BY_CURVE = {"P-256": "ES256", "P-384": "ES384", "P-521": "ES512", "Ed25519": "EdDSA", "Ed448": "EdDSA"}
+
+
+class KeySetEvent(StrEnum):
+    """Something operators should see about the key set (logged and counted by the handler)."""
+
+    FETCHED = "fetched"
+    FETCH_FAILED = "fetch_failed"
+    SERVING_STALE = "serving_stale"
+    REFETCH_THROTTLED = "refetch_throttled"
+
+
+Listener = Callable[[KeySetEvent, str], None]
+
+
+def _ignore(event: KeySetEvent, detail: str) -> None:
+    """The default listener."""
+
+
+@dataclass(frozen=True, slots=True)
+class KeySet:
+    """A parsed JWK Set: for each kid, a PyJWK bound to each allowed algorithm the key can verify."""
+
+    keys: Mapping[str | None, Mapping[str, PyJWK]]
+
+    @staticmethod
+    def from_document(document: object, algorithms: Iterable[str]) -> KeySet:
+        if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
+            raise KeySetUnavailable("the JWKS document is not a JWK Set")
+        allowed = frozenset(algorithms)
+        keys: dict[str | None, dict[str, PyJWK]] = {}
+        for jwk in document["keys"]:
+            if not isinstance(jwk, dict) or not _is_signing_key(jwk):
+                continue
+            kid = jwk.get("kid")
+            if kid is not None and not isinstance(kid, str):
+                continue
+            bound: dict[str, PyJWK] = {}
+            for alg in sorted(_algorithms_for(jwk) & allowed):
+                try:
+                    bound[alg] = PyJWK(jwk, algorithm=alg)
+                except PyJWTError:  # the key does not fit the algorithm (type, curve) or is unreadable
+                    continue
+            if bound and kid not in keys:
+                keys[kid] = bound
+        if not keys:
+            raise KeySetUnavailable("the JWK Set has no usable key for ALLOWED_ALGORITHMS")
+        return KeySet(keys)
+
+    def find(self, kid: str | None, alg: str) -> PyJWK | None:
+        """The key for (kid, alg); a token without kid may use the one key able to verify alg."""
+        if kid is None:
+            fitting = [bound[alg] for bound in self.keys.values() if alg in bound]
+            return fitting[0] if len(fitting) == 1 else None
+        bound = self.keys.get(kid)
+        return None if bound is None else bound.get(alg)
+
+    def knows(self, kid: str) -> bool:
+        return kid in self.keys
+
+
+def _is_signing_key(jwk: Mapping[str, Any]) -> bool:
+    if jwk.get("use", "sig") != "sig":
+        return False
+    ops = jwk.get("key_ops")
+    return ops is None or (isinstance(ops, list) and "verify" in ops)
+
+
+def _algorithms_for(jwk: Mapping[str, Any]) -> frozenset[str]:
+    declared = jwk.get("alg")
+    if declared is not None:
+        return frozenset({declared}) if isinstance(declared, str) else frozenset()
+    kty = jwk.get("kty")
+    if kty == "RSA":
+        return _RSA
+    if kty in ("EC", "OKP"):
+        alg = _BY_CURVE.get(jwk.get("crv", ""))
+        return frozenset({alg}) if alg else frozenset()
+    return frozenset()
+
+
+class KeySetCache:
+    """The issuer's signing keys, cached across warm invocations."""
+
+    def __init__(
+        self,
+        *,
+        issuer: str,
+        jwks_uri: str | None,
+        discovery_uri: str,
+        algorithms: Iterable[str],
+        policy: KeySetPolicy,
+        clock: Callable[[], float] = time.monotonic,
+        listener: Listener = _ignore,
+    ) -> None:
+        self._issuer = issuer
+        self._jwks_uri = jwks_uri
+        self._discovery_uri = discovery_uri
+        self._algorithms = tuple(algorithms)
+        self._policy = policy
+        self._clock = clock
+        self._listener = listener
+        self._keys: KeySet | None = None
+        self._fetched_at = 0.0
+        self._last_attempt: float | None = None
+        self._last_failure: float | None = None
+
+    @classmethod
+    def for_settings(cls, settings: Settings, listener: Listener = _ignore) -> KeySetCache:
+        return cls(
+            issuer=settings.issuer,
+            jwks_uri=settings.jwks_uri,
+            discovery_uri=settings.discovery_uri,
+            algorithms=settings.algorithms,
+            policy=settings.key_set,
+            listener=listener,
+        )
+
+    def key_for(self, kid: str | None, alg: str) -> PyJWK:
+        """The verification key for a token's kid and (already allowed) alg.
+
+        Raises KeySetUnavailable when no usable key set exists, TokenRejected when the key is unknown
+        or cannot verify `alg`.
+        """
+        now = self._clock()
+        keys = self._current(now)
+        key = keys.find(kid, alg)
+        if key is not None:
+            return key
+        if kid is None:
+            raise TokenRejected(f"no kid, and not exactly one key for {alg}", Reason.UNKNOWN_KEY)
+        if keys.knows(kid):
+            raise TokenRejected(f"key {kid!r} cannot verify {alg}", Reason.BAD_ALGORITHM)
+        # An unknown kid may be a key the issuer just rotated in: look again, but rarely.
+        if (
+            self._last_attempt is not None
+            and now - self._last_attempt < self._policy.refetch_cooldown_seconds
+        ):
+            self._listener(KeySetEvent.REFETCH_THROTTLED, f"unknown kid {kid!r}")
+            raise TokenRejected(f"unknown kid {kid!r}", Reason.UNKNOWN_KEY)
+        keys = self._refresh_or_keep(now)
+        key = keys.find(kid, alg)
+        if key is None:
+            raise TokenRejected(f"unknown kid {kid!r}", Reason.UNKNOWN_KEY)
+        return key
+
+    def _current(self, now: float) -> KeySet:
+        if self._keys is not None and now - self._fetched_at < self._policy.max_age_seconds:
+            return self._keys
+        if (
+            self._last_failure is not None
+            and now - self._last_failure < self._policy.retry_after_failure_seconds
+        ):
+            return self._stale_or_raise(now, "the last refresh failed moments ago")
+        return self._refresh_or_keep(now)
+
+    def _refresh_or_keep(self, now: float) -> KeySet:
+        self._last_attempt = now
+        try:
+            keys = self._fetch()
+        except KeySetUnavailable as exc:
+            self._last_failure = now
+            self._listener(KeySetEvent.FETCH_FAILED, str(exc))
+            return self._stale_or_raise(now, str(exc))
+        self._keys, self._fetched_at, self._last_failure = keys, self._clock(), None
+        self._listener(KeySetEvent.FETCHED, f"{len(keys.keys)} keys")
+        return keys
+
+    def _stale_or_raise(self, now: float, why: str) -> KeySet:
+        limit = self._policy.max_age_seconds + self._policy.stale_if_error_seconds
+        if self._keys is not None and now - self._fetched_at < limit:
+            self._listener(KeySetEvent.SERVING_STALE, f"age {now - self._fetched_at:.0f}s: {why}")
+            return self._keys
+        raise KeySetUnavailable(why)
+
+    def _fetch(self) -> KeySet:
+        deadline = time.monotonic() + self._policy.timeout_seconds
+        jwks_uri = self._jwks_uri or self._discover(deadline)
+        document = fetch_json(jwks_uri, deadline=deadline, max_bytes=self._policy.max_document_bytes)
+        return KeySet.from_document(document, self._algorithms)
+
+    def _discover(self, deadline: float) -> str:
+        metadata = fetch_json(
+            self._discovery_uri, deadline=deadline, max_bytes=self._policy.max_document_bytes
+        )
+        if not isinstance(metadata, dict):
+            raise KeySetUnavailable("the discovery document is not a JSON object")
+        # OpenID Connect Discovery §4.3: the document must name exactly the issuer it was fetched for.
+        if metadata.get("issuer") != self._issuer:
+            raise KeySetUnavailable("the discovery document names a different issuer")
+        jwks_uri = metadata.get("jwks_uri")
+        if not isinstance(jwks_uri, str):
+            raise KeySetUnavailable("the discovery document has no jwks_uri")
+        try:
+            check_fetchable_url("jwks_uri", jwks_uri)
+        except ConfigurationError as exc:
+            raise KeySetUnavailable(f"discovered {exc}") from exc
+        self._jwks_uri = jwks_uri
+        return jwks_uri
+
+
+_ssl_context: ssl.SSLContext | None = None
+
+
+def _tls() -> ssl.SSLContext:
+    global _ssl_context  # noqa: PLW0603 - built on first use: loading CA certificates costs cold-start time
+    if _ssl_context is None:
+        _ssl_context = ssl.create_default_context()
+    return _ssl_context
+
+
+def fetch_json(url: str, *, deadline: float, max_bytes: int) -> object:
+    """GET a JSON document; the whole exchange ends by `deadline` (time.monotonic) or fails.
+
+    Redirects are not followed. Any failure raises KeySetUnavailable.
+    """
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    timeout = _remaining(deadline, url)
+    conn: http.client.HTTPConnection
+    if parts.scheme == "https":
+        conn = http.client.HTTPSConnection(host, parts.port, timeout=timeout, context=_tls())
+    else:
+        conn = http.client.HTTPConnection(host, parts.port, timeout=timeout)
+    try:
+        conn.request("GET", target, headers={"Accept": "application/json", "Accept-Encoding": "identity"})
+        _limit_socket(conn, deadline, url)
+        response = conn.getresponse()
+        if response.status != 200:
+            raise KeySetUnavailable(f"{url} answered HTTP {response.status}")
+        length = response.getheader("Content-Length")
+        if length is not None and length.isdigit() and int(length) > max_bytes:
+            raise KeySetUnavailable(f"{url} sent more than {max_bytes} bytes")
+        body = bytearray()
+        while chunk := _read_chunk(conn, response, deadline, url):
+            body += chunk
+            if len(body) > max_bytes:
+                raise KeySetUnavailable(f"{url} sent more than {max_bytes} bytes")
+        return json.loads(body)
+    except (OSError, http.client.HTTPException) as exc:  # timeouts, refusals, TLS failures, broken replies
+        raise KeySetUnavailable(f"{url} unreachable: {type(exc).__name__}") from exc
+    except ValueError as exc:  # JSON or UTF-8 decoding
+        raise KeySetUnavailable(f"{url} did not answer JSON") from exc
+    finally:
+        conn.close()
+
+
+def _read_chunk(
+    conn: http.client.HTTPConnection, response: http.client.HTTPResponse, deadline: float, url: str
+) -> bytes:
+    _limit_socket(conn, deadline, url)
+    return response.read1(65536)
+
+
+def _limit_socket(conn: http.client.HTTPConnection, deadline: float, url: str) -> None:
+    # The timeout given to the connection bounds each socket operation; resetting it to what is
+    # left before every read makes the deadline hold for the whole exchange (no slow-drip reply).
+    if conn.sock is not None:
+        conn.sock.settimeout(_remaining(deadline, url))
+
+
+def _remaining(deadline: float, url: str) -> float:
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise KeySetUnavailable(f"{url} timed out")
+    return left
