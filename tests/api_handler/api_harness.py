@@ -10,10 +10,14 @@ from __future__ import annotations
 import base64
 import copy
 import importlib.util
+import io
 import itertools
 import json
+import logging
 import re
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -82,11 +86,25 @@ def load_app() -> ModuleType:
     """Import api_handler/app.py afresh (a cold start) under a unique module name."""
     name = f"items_api_app_{next(_module_ids)}"
     spec = importlib.util.spec_from_file_location(name, APP_PATH)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module  # as an import would: dataclasses resolve annotations through it
     spec.loader.exec_module(module)
     return module
+
+
+@contextmanager
+def captured_log(app: ModuleType) -> Iterator[io.StringIO]:
+    """Everything the handler's Powertools Logger writes during the block, formatted as in CloudWatch."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(app.logger.registered_formatter)
+    app.logger.addHandler(handler)
+    try:
+        yield stream
+    finally:
+        app.logger.removeHandler(handler)
 
 
 def _resource(path: str) -> tuple[str, dict[str, str] | None]:

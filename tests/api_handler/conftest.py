@@ -1,4 +1,4 @@
-"""Fixtures of the API handler tests: one DynamoDB Local per session, a fresh table and cold start per test."""
+"""API handler fixtures: one DynamoDB Local per session; a fresh table and a cold start per test."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from types import ModuleType
 
 import pytest
 from api_harness import ALLOWED_ORIGIN, ApiClient, Shape, load_app
+
 from devstack.dynamodb_local import DynamoDBLocal, dynamodb_local
 
 

@@ -172,9 +172,9 @@ ALL_ROUTES = [("GET", "/me"), *[(method, resource) for method, resource, _ in RO
 def test_missing_or_empty_authorizer_context_is_401(
     api: ApiClient, method: str, resource: str, context: dict[str, object] | None
 ) -> None:
-    response = api.request(
-        method, resource.replace("{id}", str(uuid.uuid4())), authorizer_context=context, json_body={"name": "x"}
-    )
+    path = resource.replace("{id}", str(uuid.uuid4()))
+
+    response = api.request(method, path, authorizer_context=context, json_body={"name": "x"})
 
     assert (response.status, response.json) == (401, {"message": "Unauthorized"})
     assert response.headers["content-type"] == "application/json"
