@@ -64,8 +64,10 @@ class TokenVerifier:
             raise TokenRejected("not a compact JWS", Reason.MALFORMED)
         try:
             header = jwt.get_unverified_header(token)
-        except jwt.PyJWTError as exc:
+        except jwt.DecodeError as exc:
             raise TokenRejected(f"unreadable header: {exc}", Reason.MALFORMED) from exc
+        except jwt.PyJWTError as exc:  # PyJWT's header checks: `crit` it does not support, a non-string kid
+            raise TokenRejected(f"header refused: {exc}", Reason.FORBIDDEN_HEADER) from exc
         alg = header.get("alg")
         # The token's alg only selects among ALLOWED_ALGORITHMS; `none` and HS* are never among them.
         if not isinstance(alg, str) or alg not in self._algorithms:

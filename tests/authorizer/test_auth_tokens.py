@@ -1,0 +1,193 @@
+"""Token verification with real keys and a real key set served on 127.0.0.1."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from authorizer_harness import API, Issuer, Keys, SigningKey, claims, environment, mint
+
+from oauth_authorizer.errors import Reason, TokenRejected
+from oauth_authorizer.keys import KeySetCache
+from oauth_authorizer.settings import Settings, load_settings
+from oauth_authorizer.tokens import Claims, TokenVerifier, bearer_token
+
+
+def verifier_for(settings: Settings) -> TokenVerifier:
+    return TokenVerifier(settings, KeySetCache.for_settings(settings))
+
+
+@pytest.fixture
+def verifier(settings: Settings) -> TokenVerifier:
+    return verifier_for(settings)
+
+
+def rejection(verifier: TokenVerifier, token: str) -> Reason:
+    with pytest.raises(TokenRejected) as caught:
+        verifier.verify(token)
+    return caught.value.reason
+
+
+@pytest.mark.parametrize("which", ["rsa", "ec", "ed"])
+def test_token_signed_by_each_key_type_verifies(
+    verifier: TokenVerifier, issuer: Issuer, keys: Keys, which: str
+) -> None:
+    key: SigningKey = getattr(keys, which)
+    payload = claims(issuer, exp=2_000_000_000)
+    assert verifier.verify(mint(key, payload)) == Claims(
+        subject="auth0|user-1",
+        expires_at=2_000_000_000,
+        scopes=frozenset({"openid", "read:items"}),
+        client_id="spa-client",
+        grant_type="",
+    )
+
+
+def test_auth0_machine_to_machine_token_verifies(verifier: TokenVerifier, issuer: Issuer, keys: Keys) -> None:
+    # GIVEN an Auth0 client-credentials token: sub "<client>@clients", gty, a single aud, RBAC permissions
+    payload = claims(
+        issuer,
+        sub="m2m-client@clients",
+        aud=API,
+        azp="m2m-client",
+        gty="client-credentials",
+        scope="read:items write:items",
+        permissions=["read:items", "write:items"],
+        exp=2_000_000_000,
+    )
+    # THEN it verifies with the client as both subject and client_id
+    assert verifier.verify(mint(keys.rsa, payload)) == Claims(
+        subject="m2m-client@clients",
+        expires_at=2_000_000_000,
+        scopes=frozenset({"read:items", "write:items"}),
+        client_id="m2m-client",
+        grant_type="client-credentials",
+    )
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        ({"scope": "a b", "permissions": ["c"], "scp": "d e"}, {"a", "b", "c", "d", "e"}),
+        ({"scope": None, "permissions": ["c", "d"]}, {"c", "d"}),
+        ({"scope": None, "scp": ["x", "y"]}, {"x", "y"}),
+        ({"scope": "  a   b  "}, {"a", "b"}),
+        ({"scope": None}, set()),
+    ],
+)
+def test_granted_scopes_are_the_union_of_scope_permissions_and_scp(
+    verifier: TokenVerifier, issuer: Issuer, keys: Keys, extra: dict[str, Any], expected: set[str]
+) -> None:
+    assert verifier.verify(mint(keys.rsa, claims(issuer, **extra))).scopes == expected
+
+
+def test_client_id_claim_is_used_when_there_is_no_azp(
+    verifier: TokenVerifier, issuer: Issuer, keys: Keys
+) -> None:
+    assert (
+        verifier.verify(mint(keys.rsa, claims(issuer, azp=None, client_id="okta-app"))).client_id
+        == "okta-app"
+    )
+    assert verifier.verify(mint(keys.rsa, claims(issuer, azp=None))).client_id == ""
+
+
+@pytest.mark.parametrize(
+    ("overrides", "reason"),
+    [
+        ({"exp": int(time.time()) - 5}, Reason.EXPIRED),
+        ({"nbf": int(time.time()) + 3600}, Reason.NOT_YET_VALID),
+        ({"iat": int(time.time()) + 3600}, Reason.NOT_YET_VALID),
+        ({"iss": "https://evil.example.com/"}, Reason.WRONG_ISSUER),
+        ({"iss": None}, Reason.WRONG_ISSUER),
+        ({"aud": "https://other-api.example.com/"}, Reason.WRONG_AUDIENCE),
+        ({"aud": ["https://other-api.example.com/", "x"]}, Reason.WRONG_AUDIENCE),
+        ({"aud": None}, Reason.WRONG_AUDIENCE),
+        ({"aud": {"nested": API}}, Reason.WRONG_AUDIENCE),
+        ({"exp": None}, Reason.INVALID_CLAIMS),
+        ({"exp": "9999999999"}, Reason.INVALID_CLAIMS),
+        ({"exp": True}, Reason.EXPIRED),
+        ({"iat": "now"}, Reason.INVALID_CLAIMS),
+        ({"sub": None}, Reason.INVALID_CLAIMS),
+        ({"sub": 42}, Reason.INVALID_CLAIMS),
+        ({"sub": ""}, Reason.INVALID_CLAIMS),
+        ({"scope": ["read:items"]}, Reason.INVALID_CLAIMS),
+        ({"permissions": "read:items"}, Reason.INVALID_CLAIMS),
+        ({"permissions": [{"scope": "read:items"}]}, Reason.INVALID_CLAIMS),
+        ({"scp": [1]}, Reason.INVALID_CLAIMS),
+        ({"azp": ["spa"]}, Reason.INVALID_CLAIMS),
+    ],
+)
+def test_claim_failures_are_rejected_with_their_reason(
+    verifier: TokenVerifier, issuer: Issuer, keys: Keys, overrides: dict[str, Any], reason: Reason
+) -> None:
+    assert rejection(verifier, mint(keys.rsa, claims(issuer, **overrides))) is reason
+
+
+def test_issuer_must_match_exactly_including_the_trailing_slash(
+    verifier: TokenVerifier, issuer: Issuer, keys: Keys
+) -> None:
+    assert (
+        rejection(verifier, mint(keys.rsa, claims(issuer, iss=issuer.url.rstrip("/")))) is Reason.WRONG_ISSUER
+    )
+
+
+def test_leeway_is_honoured_for_exp_nbf_and_iat(issuer: Issuer, keys: Keys) -> None:
+    # GIVEN 60 s of leeway
+    verifier = verifier_for(load_settings(environment(issuer, LEEWAY_SECONDS="60")))
+    now = int(time.time())
+    # THEN tokens within it pass and tokens beyond it fail
+    assert verifier.verify(mint(keys.rsa, claims(issuer, exp=now - 30, nbf=now + 30, iat=now + 30))).subject
+    assert rejection(verifier, mint(keys.rsa, claims(issuer, exp=now - 120))) is Reason.EXPIRED
+    assert rejection(verifier, mint(keys.rsa, claims(issuer, nbf=now + 120))) is Reason.NOT_YET_VALID
+
+
+def test_any_configured_audience_is_accepted(issuer: Issuer, keys: Keys) -> None:
+    verifier = verifier_for(load_settings(environment(issuer, AUDIENCE=f"{API},second-api")))
+    assert verifier.verify(mint(keys.rsa, claims(issuer, aud="second-api"))).subject == "auth0|user-1"
+    assert verifier.verify(mint(keys.rsa, claims(issuer, aud=["x", API]))).subject == "auth0|user-1"
+
+
+def test_algorithm_not_in_allowed_algorithms_is_rejected_even_with_a_valid_signature(
+    issuer: Issuer, keys: Keys
+) -> None:
+    # GIVEN only RS256 is allowed
+    verifier = verifier_for(load_settings(environment(issuer, ALLOWED_ALGORITHMS="RS256")))
+    # THEN a correctly signed ES256 / EdDSA token is still refused
+    assert rejection(verifier, mint(keys.ec, claims(issuer))) is Reason.BAD_ALGORITHM
+    assert rejection(verifier, mint(keys.ed, claims(issuer))) is Reason.BAD_ALGORITHM
+    assert verifier.verify(mint(keys.rsa, claims(issuer))).subject == "auth0|user-1"
+
+
+@pytest.mark.parametrize(
+    ("value", "token"),
+    [
+        ("Bearer abc.def.ghi", "abc.def.ghi"),
+        ("bearer abc.def.ghi", "abc.def.ghi"),
+        ("BEARER abc.def.ghi", "abc.def.ghi"),
+        ("BeArEr   abc.def.ghi  ", "abc.def.ghi"),
+    ],
+)
+def test_bearer_scheme_is_matched_case_insensitively(value: str, token: str) -> None:
+    assert bearer_token(value) == token
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        (None, Reason.MISSING_TOKEN),
+        ("", Reason.MISSING_TOKEN),
+        ("   ", Reason.MISSING_TOKEN),
+        ("Basic dXNlcjpwYXNz", Reason.MISSING_TOKEN),
+        ("abc.def.ghi", Reason.MISSING_TOKEN),
+        ("Bearerabc.def.ghi", Reason.MISSING_TOKEN),
+        ("DPoP abc.def.ghi", Reason.MISSING_TOKEN),
+        ("Bearer", Reason.MALFORMED),
+        ("Bearer abc.def.ghi extra", Reason.MALFORMED),
+        ("Bearer " + "a" * 20_000, Reason.MALFORMED),
+    ],
+)
+def test_anything_but_one_bearer_token_is_rejected(value: str | None, reason: Reason) -> None:
+    with pytest.raises(TokenRejected) as caught:
+        bearer_token(value)
+    assert caught.value.reason is reason
