@@ -123,3 +123,25 @@ def test_store_turns_a_connection_failure_into_store_error(monkeypatch: pytest.M
     with pytest.raises(StoreError) as caught:
         store.list("auth0|alice", 10)
     assert (type(caught.value), caught.value.code) == (StoreError, "ConnectTimeoutError")
+
+
+def test_an_unexpected_error_is_a_generic_json_500_without_its_text(
+    stubbed_app: tuple[ModuleType, Stubber], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a bug somewhere below a route (injected: the one way to reach the last-resort handler)
+    app, _ = stubbed_app
+
+    def broken(*_: object) -> None:
+        raise RuntimeError("secret internal state 0xdeadbeef")
+
+    monkeypatch.setattr(app.items, "me_view", broken)
+
+    # WHEN
+    with captured_log(app) as log:
+        response = ApiClient(app, "rest").request("GET", "/me", caller=ALICE)
+
+    # THEN the caller gets a generic JSON 500; the text and trace are only in the log
+    assert (response.status, response.json) == (500, {"message": "Internal server error"})
+    assert response.headers["content-type"] == "application/json"
+    assert "0xdeadbeef" not in response.raw_body
+    assert "0xdeadbeef" in log.getvalue()
