@@ -93,16 +93,19 @@ def _is_signing_key(jwk: Mapping[str, Any]) -> bool:
 
 
 def _algorithms_for(jwk: Mapping[str, Any]) -> frozenset[str]:
-    declared = jwk.get("alg")
-    if declared is not None:
-        return frozenset({declared}) if isinstance(declared, str) else frozenset()
+    """The algorithms the key's type (and curve) can verify, narrowed to its declared `alg` if any."""
     kty = jwk.get("kty")
+    fitting: frozenset[str] = frozenset()
     if kty == "RSA":
-        return _RSA
-    if kty in ("EC", "OKP"):
-        alg = _BY_CURVE.get(jwk.get("crv", ""))
-        return frozenset({alg}) if alg else frozenset()
-    return frozenset()
+        fitting = _RSA
+    elif kty in ("EC", "OKP"):
+        crv = jwk.get("crv")
+        alg = _BY_CURVE.get(crv) if isinstance(crv, str) else None
+        fitting = frozenset({alg}) if alg and (alg == "EdDSA") == (kty == "OKP") else frozenset()
+    declared = jwk.get("alg")
+    if declared is None:
+        return fitting
+    return fitting & {declared} if isinstance(declared, str) else frozenset()
 
 
 class KeySetCache:
