@@ -83,3 +83,5 @@ def dynamodb_local(port: int | None = None) -> Iterator[DynamoDBLocal]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        if process.stderr is not None:
+            process.stderr.close()
