@@ -7,6 +7,7 @@ exactly that mapping for both, so this module only sees a plain mapping.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +16,9 @@ from items_api.errors import Unauthenticated
 
 # DynamoDB caps a partition key at 2048 bytes; a subject is far shorter in practice.
 MAX_SUBJECT_CHARS = 512
+# The authorizer's default leeway. API Gateway may serve a cached decision for up to the cache TTL after
+# the token expired; re-checking `exp` here closes that window to this leeway.
+EXPIRY_LEEWAY_SECONDS = 30
 
 
 @dataclass(frozen=True)
@@ -35,9 +39,30 @@ def _optional_text(context: Mapping[str, Any], key: str) -> str | None:
     return value
 
 
-def caller_from_authorizer_context(context: Mapping[str, Any] | None) -> Caller:
-    """Build the Caller from the authorizer context; a missing, empty or inconsistent context is 401."""
+def _expires_at(context: Mapping[str, Any]) -> int | None:
+    # REST APIs hand context numbers over as strings, HTTP APIs as numbers.
+    value = context.get("exp")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise Unauthenticated
+    text = str(value)
+    if not (text.isascii() and text.isdigit()):
+        raise Unauthenticated
+    return int(text)
+
+
+def caller_from_authorizer_context(context: Mapping[str, Any] | None, now: float | None = None) -> Caller:
+    """Build the Caller from the authorizer context; a missing, empty, inconsistent or expired context is 401.
+
+    `exp` is checked when present (the authorizer always sends it), so a decision API Gateway cached past the
+    token's expiry does not open the data.
+    """
     if not context:
+        raise Unauthenticated
+    expires_at = _expires_at(context)
+    current = time.time() if now is None else now
+    if expires_at is not None and expires_at + EXPIRY_LEEWAY_SECONDS < current:
         raise Unauthenticated
     sub = _optional_text(context, "sub")
     principal_id = _optional_text(context, "principalId")

@@ -43,10 +43,16 @@ class Caller:
     sub: str
     scopes: tuple[str, ...] = ALL_SCOPES
     client_id: str = CLIENT_ID
+    expires_at: int = 4102444800  # 2100-01-01
 
     def context(self) -> dict[str, Any]:
         """The authorizer's context entries (REST: flat in requestContext.authorizer)."""
-        return {"sub": self.sub, "scope": " ".join(self.scopes), "client_id": self.client_id}
+        return {
+            "sub": self.sub,
+            "scope": " ".join(self.scopes),
+            "client_id": self.client_id,
+            "exp": self.expires_at,
+        }
 
 
 ALICE = Caller("auth0|alice")
@@ -163,7 +169,9 @@ def rest_event(spec: EventSpec) -> dict[str, Any]:
         del request_context["authorizer"]
     else:
         principal = {"principalId": context["sub"]} if "sub" in context else {}
-        request_context["authorizer"] = {**principal, **context, "integrationLatency": 12}
+        # REST APIs pass numeric context values to the integration as strings.
+        exp = {"exp": str(context["exp"])} if isinstance(context.get("exp"), int) else {}
+        request_context["authorizer"] = {**principal, **context, **exp, "integrationLatency": 12}
     return event
 
 
@@ -192,7 +200,7 @@ def http_event(spec: EventSpec) -> dict[str, Any]:
     if context is None:
         del request_context["authorizer"]
     else:
-        request_context["authorizer"] = {"lambda": {**context, "exp": 1767225600}}
+        request_context["authorizer"] = {"lambda": context}
     return event
 
 

@@ -7,7 +7,9 @@ from typing import Any
 import pytest
 
 from items_api.errors import Unauthenticated
-from items_api.identity import Caller, caller_from_authorizer_context
+from items_api.identity import EXPIRY_LEEWAY_SECONDS, Caller, caller_from_authorizer_context
+
+NOW = 1_800_000_000
 
 
 def test_rest_context_with_principal_id_and_flat_keys() -> None:
@@ -16,11 +18,11 @@ def test_rest_context_with_principal_id_and_flat_keys() -> None:
         "sub": "auth0|alice",
         "scope": "read:items  write:items",
         "client_id": "abc",
-        "exp": "1767225600",
+        "exp": str(NOW + 60),
         "integrationLatency": 12,
     }
 
-    assert caller_from_authorizer_context(context) == Caller(
+    assert caller_from_authorizer_context(context, now=NOW) == Caller(
         sub="auth0|alice", scopes=frozenset({"read:items", "write:items"}), client_id="abc"
     )
 
@@ -32,7 +34,9 @@ def test_principal_id_alone_is_the_subject() -> None:
 
 
 def test_http_api_context_without_principal_id() -> None:
-    caller = caller_from_authorizer_context({"sub": "auth0|bob", "scope": "read:items", "exp": 1767225600})
+    context = {"sub": "auth0|bob", "scope": "read:items", "exp": NOW + 60}
+
+    caller = caller_from_authorizer_context(context, now=NOW)
 
     assert caller == Caller(sub="auth0|bob", scopes=frozenset({"read:items"}), client_id=None)
 
@@ -51,8 +55,25 @@ def test_http_api_context_without_principal_id() -> None:
         {"sub": "auth0|alice", "scope": ["read:items"]},
         {"sub": "auth0|alice", "client_id": 5},
         {"sub": "x" * 513},
+        {"sub": "auth0|alice", "exp": "soon"},
+        {"sub": "auth0|alice", "exp": 1.8e9},
+        {"sub": "auth0|alice", "exp": True},
+        {"sub": "auth0|alice", "exp": "-1"},
     ],
 )
 def test_missing_empty_or_inconsistent_context_is_unauthenticated(context: dict[str, Any] | None) -> None:
     with pytest.raises(Unauthenticated):
-        caller_from_authorizer_context(context)
+        caller_from_authorizer_context(context, now=NOW)
+
+
+@pytest.mark.parametrize("exp", [NOW - EXPIRY_LEEWAY_SECONDS - 1, str(NOW - 3600)])
+def test_an_expired_token_served_from_a_stale_authorizer_cache_is_unauthenticated(exp: int | str) -> None:
+    with pytest.raises(Unauthenticated):
+        caller_from_authorizer_context({"sub": "auth0|alice", "exp": exp}, now=NOW)
+
+
+@pytest.mark.parametrize("exp", [NOW - EXPIRY_LEEWAY_SECONDS, NOW, str(NOW + 1)])
+def test_a_token_within_its_lifetime_or_the_leeway_is_accepted(exp: int | str) -> None:
+    caller = caller_from_authorizer_context({"sub": "auth0|alice", "exp": exp}, now=NOW)
+
+    assert caller == Caller(sub="auth0|alice", scopes=frozenset(), client_id=None)

@@ -180,6 +180,12 @@ def test_missing_or_empty_authorizer_context_is_401(
     assert response.headers["content-type"] == "application/json"
 
 
+def test_an_expired_token_from_a_stale_authorizer_cache_is_401(api: ApiClient) -> None:
+    response = api.request("GET", "/me", caller=Caller(ALICE.sub, expires_at=1_600_000_000))
+
+    assert (response.status, response.json) == (401, {"message": "Unauthorized"})
+
+
 def test_principal_id_that_contradicts_sub_is_401(api: ApiClient) -> None:
     context = {"principalId": "auth0|mallory", "sub": "auth0|alice", "scope": "read:items"}
 
