@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import socket
 import ssl
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -252,9 +253,12 @@ def fetch_json(url: str, *, deadline: float, max_bytes: int) -> object:
         conn = http.client.HTTPSConnection(host, parts.port, timeout=timeout, context=_tls())
     else:
         conn = http.client.HTTPConnection(host, parts.port, timeout=timeout)
+    response: http.client.HTTPResponse | None = None
     try:
         conn.request("GET", target, headers={"Accept": "application/json", "Accept-Encoding": "identity"})
-        _limit_socket(conn, deadline, url)
+        # Kept here: a reply marked "close" takes the socket over from the connection.
+        sock = conn.sock
+        _limit(sock, deadline, url)
         response = conn.getresponse()
         if response.status != 200:
             raise KeySetUnavailable(f"{url} answered HTTP {response.status}")
@@ -262,7 +266,11 @@ def fetch_json(url: str, *, deadline: float, max_bytes: int) -> object:
         if length is not None and length.isdigit() and int(length) > max_bytes:
             raise KeySetUnavailable(f"{url} sent more than {max_bytes} bytes")
         body = bytearray()
-        while chunk := _read_chunk(conn, response, deadline, url):
+        while not response.isclosed():  # the response closes itself once the whole body is read
+            _limit(sock, deadline, url)
+            chunk = response.read1(65536)
+            if not chunk:
+                break
             body += chunk
             if len(body) > max_bytes:
                 raise KeySetUnavailable(f"{url} sent more than {max_bytes} bytes")
@@ -272,21 +280,16 @@ def fetch_json(url: str, *, deadline: float, max_bytes: int) -> object:
     except ValueError as exc:  # JSON or UTF-8 decoding
         raise KeySetUnavailable(f"{url} did not answer JSON") from exc
     finally:
+        if response is not None:
+            response.close()
         conn.close()
 
 
-def _read_chunk(
-    conn: http.client.HTTPConnection, response: http.client.HTTPResponse, deadline: float, url: str
-) -> bytes:
-    _limit_socket(conn, deadline, url)
-    return response.read1(65536)
-
-
-def _limit_socket(conn: http.client.HTTPConnection, deadline: float, url: str) -> None:
-    # The timeout given to the connection bounds each socket operation; resetting it to what is
-    # left before every read makes the deadline hold for the whole exchange (no slow-drip reply).
-    if conn.sock is not None:
-        conn.sock.settimeout(_remaining(deadline, url))
+def _limit(sock: socket.socket | None, deadline: float, url: str) -> None:
+    # The connection's timeout bounds each socket operation; resetting it to what is left before
+    # every read makes the deadline hold for the whole exchange (no slow-drip reply).
+    if sock is not None:
+        sock.settimeout(_remaining(deadline, url))
 
 
 def _remaining(deadline: float, url: str) -> float:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import logging
 import threading
 import time
 import uuid
@@ -15,7 +16,7 @@ from fnmatch import fnmatchcase
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, TextIO
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
@@ -93,6 +94,7 @@ class Issuer:
     hits: Counter[str] = field(default_factory=Counter)
     status: int = 200
     delay_seconds: float = 0.0
+    drip_seconds: float = 0.0  # pause between body bytes: a reply that trickles in
     discovery_overrides: dict[str, Any] = field(default_factory=dict)
     release: threading.Event = field(default_factory=threading.Event)
 
@@ -129,9 +131,16 @@ def _handler_for(issuer: Issuer) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
-            self.wfile.write(payload)
+            if not issuer.drip_seconds:
+                self.wfile.write(payload)
+                return
+            for byte in payload:
+                if issuer.release.wait(issuer.drip_seconds):
+                    return
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+        def log_message(self, format: str, *args: Any) -> None:
             """Quiet: the test output is the tests'."""
 
     return Handler
@@ -193,7 +202,8 @@ def load_app() -> ModuleType:
     """A fresh cold start of authorizer/app.py in this process, under a unique module name."""
     name = f"authorizer_app_{uuid.uuid4().hex}"
     spec = importlib.util.spec_from_file_location(name, APP_PATH)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -245,6 +255,13 @@ def http_v2_event(headers: dict[str, str], method: str = "GET", route: str = "/i
         "headers": headers,
         "requestContext": {"requestId": "http-request-1", "http": {"method": method, "path": path}},
     }
+
+
+def route_logs_to(stream: TextIO) -> None:
+    """Powertools keeps the stream of the first Logger of a service; point it at this test's capture."""
+    for handler in logging.getLogger("authorizer").handlers:
+        if isinstance(handler, logging.StreamHandler):
+            handler.stream = stream
 
 
 def iam_allows(response: Mapping[str, Any], method_arn: str) -> bool:

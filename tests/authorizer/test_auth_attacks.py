@@ -129,7 +129,7 @@ def test_x5c_certificate_chain_is_not_trusted(verifier: TokenVerifier, issuer: I
 def test_critical_header_extensions_are_rejected(
     verifier: TokenVerifier, issuer: Issuer, keys: Keys, crit: list[str]
 ) -> None:
-    token = mint(keys.rsa, claims(issuer), crit=crit, **{name: True for name in crit})
+    token = mint(keys.rsa, claims(issuer), crit=crit, **dict.fromkeys(crit, True))
     assert rejection(verifier, token) is Reason.FORBIDDEN_HEADER
 
 

@@ -206,7 +206,16 @@ def test_slow_issuer_is_cut_off_at_the_deadline(issuer: Issuer) -> None:
     issuer.delay_seconds = 30
     cache = cache_for(issuer, Clock(), policy=KeySetPolicy(timeout_seconds=0.3))
     # THEN the lookup gives up as unavailable instead of waiting
-    with pytest.raises(KeySetUnavailable, match="TimeoutError|timed out"):
+    with pytest.raises(KeySetUnavailable, match=r"TimeoutError|timed out"):
+        cache.key_for("rsa-1", "RS256")
+
+
+def test_trickling_reply_is_cut_off_at_the_deadline(issuer: Issuer) -> None:
+    # GIVEN an issuer that answers at once but sends its body one byte every 50 ms
+    issuer.drip_seconds = 0.05
+    cache = cache_for(issuer, Clock(), jwks_uri=issuer.jwks_uri, policy=KeySetPolicy(timeout_seconds=0.5))
+    # THEN the whole exchange is bounded by the deadline, not each read
+    with pytest.raises(KeySetUnavailable, match=r"TimeoutError|timed out"):
         cache.key_for("rsa-1", "RS256")
 
 

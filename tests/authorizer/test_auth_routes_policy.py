@@ -298,7 +298,7 @@ def test_one_policy_works_for_every_permitted_route_and_no_other(name: str) -> N
     for scopes in scope_subsets(table):
         # WHEN one policy is built for the token (whichever route was called first)
         response: dict[str, Any] = iam_response(claims_with(*scopes), ARN, grant_for(table, scopes))
-        # THEN IAM's evaluation allows each concrete request exactly when API Gateway's route for it is permitted
+        # THEN IAM allows each concrete request exactly when the route API Gateway picks for it is permitted
         for route in table.routes:
             for method, path in concrete_requests(route):
                 served_by = table.match(method, "/" + path)
