@@ -85,10 +85,6 @@ class StoreError(ItemsApiError):
         self.operation = operation
         self.code = code
 
-    @property
-    def message(self) -> str:
-        return self.public_message
-
 
 class StoreThrottled(StoreError):
     """DynamoDB throttled the request; the caller may retry later."""

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 import uuid
+from types import ModuleType
 
 import pytest
-from api_harness import ALICE, ALLOWED_ORIGIN, CLIENT_ID, ApiClient, Caller
+from api_harness import ALICE, ALLOWED_ORIGIN, CLIENT_ID, ApiClient, Caller, EventSpec
 
 pytestmark = pytest.mark.slow
 
@@ -225,3 +226,18 @@ def test_cors_headers_are_on_error_answers_too(api: ApiClient) -> None:
 
     assert response.status == 401
     assert response.headers["access-control-allow-origin"] == ALLOWED_ORIGIN
+
+
+def test_http_api_on_a_named_stage_routes_and_locates_with_the_stage(app: ModuleType) -> None:
+    # GIVEN an HTTP API event on stage "v1": rawPath carries the stage prefix
+    client = ApiClient(app, "http")
+    event = client.event(EventSpec("POST", "/items", body='{"name": "staged"}'))
+    event["rawPath"] = event["requestContext"]["http"]["path"] = "/v1/items"
+    event["requestContext"]["stage"] = "v1"
+
+    # WHEN
+    response = client.invoke(event)
+
+    # THEN
+    assert response.status == 201
+    assert response.headers["location"] == f"/v1/items/{response.json['id']}"
