@@ -1,0 +1,117 @@
+"""Cold start in a fresh process: a working start keeps the Tracer off, a bad setting fails loudly by name."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from authorizer_harness import ARN_PREFIX, Issuer, Keys, claims, environment, mint, token_event
+
+RUNNER = Path(__file__).with_name("cold_start_runner.py")
+
+
+def cold_start(env: dict[str, str], event: dict[str, Any]) -> subprocess.CompletedProcess[str]:
+    # Only what a Lambda environment would have: no inherited test settings.
+    base = {key: os.environ[key] for key in ("PATH", "AWS_DEFAULT_REGION") if key in os.environ}
+    return subprocess.run(
+        [sys.executable, str(RUNNER)],
+        input=json.dumps({"event": event}),
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def report(process: subprocess.CompletedProcess[str]) -> dict[str, Any]:
+    assert process.returncode == 0, process.stderr
+    last: dict[str, Any] = json.loads(process.stdout.strip().splitlines()[-1])
+    return last
+
+
+def test_cold_start_discovers_keys_and_allows_without_loading_the_tracer(issuer: Issuer, keys: Keys) -> None:
+    # GIVEN a fresh process with the template's defaults (tracing disabled) and discovery
+    token = mint(keys.rsa, claims(issuer, exp=2_000_000_000))
+    # WHEN it starts and handles one TOKEN event
+    outcome = report(cold_start(environment(issuer), token_event(f"Bearer {token}", "GET", "me")))
+    # THEN the decision is the full policy, and the X-Ray SDK was never imported
+    assert outcome == {
+        "xray_loaded": False,
+        "result": {
+            "principalId": "auth0|user-1",
+            "policyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Action": "execute-api:Invoke",
+                        "Effect": "Allow",
+                        "Resource": [
+                            f"{ARN_PREFIX}/GET/me",
+                            f"{ARN_PREFIX}/GET/items",
+                            f"{ARN_PREFIX}/GET/items/*",
+                        ],
+                    }
+                ],
+            },
+            "context": {
+                "sub": "auth0|user-1",
+                "scope": "openid read:items",
+                "client_id": "spa-client",
+                "grant_type": "",
+                "exp": 2_000_000_000,
+            },
+        },
+    }
+    assert dict(issuer.hits) == {"/.well-known/openid-configuration": 1, "/keys/jwks.json": 1}
+
+
+def test_tracing_enabled_instantiates_the_tracer(issuer: Issuer, keys: Keys) -> None:
+    token = mint(keys.rsa, claims(issuer))
+    env = environment(issuer, POWERTOOLS_TRACE_DISABLED="false")
+    outcome = report(cold_start(env, token_event(f"Bearer {token}", "GET", "me")))
+    assert outcome["xray_loaded"] is True
+    assert outcome["result"]["principalId"] == "auth0|user-1"
+
+
+def test_cold_start_with_a_dead_issuer_answers_unauthorized(issuer: Issuer, keys: Keys) -> None:
+    issuer.status = 503
+    outcome = report(cold_start(environment(issuer), token_event(f"Bearer {mint(keys.rsa, claims(issuer))}")))
+    assert outcome == {"xray_loaded": False, "error": ["Exception", "Unauthorized"]}
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("ISSUER", "", "ISSUER: is required"),
+        ("AUDIENCE", "", "AUDIENCE: is required"),
+        ("ROUTE_SCOPES", "", "ROUTE_SCOPES: is required"),
+        ("ROUTE_SCOPES", '{"GET /items": "read:items"}', "ROUTE_SCOPES: key 'GET /items'"),
+        ("ALLOWED_ALGORITHMS", "HS256", "ALLOWED_ALGORITHMS: 'HS256' is refused"),
+        ("ALLOWED_ALGORITHMS", "none", "ALLOWED_ALGORITHMS: 'none' is refused"),
+        (
+            "JWKS_URI",
+            "http://keys.example.com/jwks.json",
+            "JWKS_URI: 'http://keys.example.com/jwks.json' must use https",
+        ),
+        ("LEEWAY_SECONDS", "soon", "LEEWAY_SECONDS: 'soon' is not a whole number"),
+        ("SIMPLE_RESPONSES", "perhaps", "SIMPLE_RESPONSES: 'perhaps' is not true or false"),
+    ],
+)
+def test_configuration_error_fails_the_cold_start_naming_the_variable(
+    issuer: Issuer, keys: Keys, variable: str, value: str, message: str
+) -> None:
+    # GIVEN one bad setting
+    env = environment(issuer, **{variable: value})
+    # WHEN the function cold-starts with a valid token waiting
+    process = cold_start(env, token_event(f"Bearer {mint(keys.rsa, claims(issuer))}"))
+    # THEN the init fails with the variable's name, and nothing is decided (let alone allowed)
+    assert process.returncode == 1
+    assert f"oauth_authorizer.errors.ConfigurationError: {message}" in process.stderr
+    assert process.stdout == ""
+    assert sum(issuer.hits.values()) == 0
