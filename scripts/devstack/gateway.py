@@ -249,9 +249,25 @@ def render_gateway_response(
 class GatewayAnswer(HTTPException):
     """An answer of API Gateway itself (401, 403, 500 ...), raised through the emulator's request handler."""
 
+    MARK = "gateway response: "
+
     def __init__(self, response: Response, reason: str):
-        super().__init__(description=reason, response=response)
+        super().__init__(description=self.MARK + reason, response=response)
         self.code = response.status_code
+
+
+class _GatewayAnswerLogFilter(logging.Filter):
+    """Drop the emulator's "Lambda authorizer failed to invoke successfully" error for our own answers.
+
+    The emulator logs every exception out of the authorizer step as a failure; a 401 or 403 is not one.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args if isinstance(record.args, tuple) else ()
+        return not any(isinstance(arg, str) and GatewayAnswer.MARK in arg for arg in args)
+
+
+logging.getLogger("samcli.local.apigw.local_apigw_service").addFilter(_GatewayAnswerLogFilter())
 
 
 # --- template settings ------------------------------------------------------------------------------------
