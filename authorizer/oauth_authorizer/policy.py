@@ -78,6 +78,7 @@ class Grant:
         return any(fnmatchcase(target, _resource(route)) for route in self.allowed)
 
 
+@lru_cache(maxsize=256)  # tokens carry few distinct scope sets; the table never changes
 def grant_for(table: RouteTable, scopes: frozenset[str]) -> Grant:
     allowed = tuple(route for route in table.routes if route.permits(scopes))
     forbidden = [route for route in table.routes if not route.permits(scopes)]

@@ -40,13 +40,12 @@ def bearer_token(authorization: str | None) -> str:
         raise TokenRejected("no Authorization header", Reason.MISSING_TOKEN)
     if len(authorization) > MAX_TOKEN_LENGTH + 64:
         raise TokenRejected("Authorization header too long", Reason.MALFORMED)
-    scheme, _, token = authorization.strip().partition(" ")
+    scheme, *credentials = authorization.split()
     if scheme.lower() != "bearer":
         raise TokenRejected("Authorization scheme is not Bearer", Reason.MISSING_TOKEN)
-    token = token.strip()
-    if not token or any(ch.isspace() for ch in token):
+    if len(credentials) != 1:
         raise TokenRejected("Bearer credentials are not one token", Reason.MALFORMED)
-    return token
+    return credentials[0]
 
 
 class TokenVerifier:

@@ -1,0 +1,1 @@
+"""Authorizer benchmarks: `python -m bench` (ratios against stated budgets, never absolute timings)."""
