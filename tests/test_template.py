@@ -182,3 +182,13 @@ def test_outputs_expose_the_url_the_table_and_the_authorizer_arn() -> None:
     outputs = load_template()["Outputs"]
     assert set(outputs) == {"ApiUrl", "TableName", "AuthorizerFunctionArn"}
     assert outputs["AuthorizerFunctionArn"]["Value"] == {"Fn::GetAtt": ["AuthorizerFunction", "Arn"]}
+
+
+def test_page_token_key_is_one_generated_secret_resolved_at_deploy_time() -> None:
+    resources = load_template()["Resources"]
+    environment = resources["ApiFunction"]["Properties"]["Environment"]["Variables"]
+    assert environment["PAGE_TOKEN_KEY"] == {
+        "Fn::Sub": "{{resolve:secretsmanager:${PageTokenSecret}:SecretString}}"
+    }
+    generated = resources["PageTokenSecret"]["Properties"]["GenerateSecretString"]
+    assert generated == {"PasswordLength": 64, "ExcludePunctuation": True}
