@@ -260,3 +260,23 @@ def test_warm_invocations_reuse_the_cached_key_set(invoke: Invoke, issuer: Issue
         result, _, _ = invoke(token_event(f"Bearer {mint(key, claims(issuer))}"))
         assert result["principalId"] == "auth0|user-1"
     assert dict(issuer.hits) == {"/.well-known/openid-configuration": 1, "/keys/jwks.json": 1}
+
+
+def test_claims_cannot_inject_context_principal_or_policy(invoke: Invoke, issuer: Issuer, keys: Keys) -> None:
+    # GIVEN a validly signed token stuffed with keys that mimic the authorizer's answer
+    hostile = claims(
+        issuer,
+        exp=2_000_000_000,
+        principalId="admin",
+        context={"sub": "admin", "scope": "delete:items"},
+        policyDocument={"Statement": [{"Effect": "Allow", "Resource": "*"}]},
+        usageIdentifierKey="stolen",
+        extra={"nested": ["value"]},
+    )
+    result, _, _ = invoke(token_event(f"Bearer {mint(keys.rsa, hostile)}", "GET", "me"))
+    # THEN the answer is exactly what the typed claims give
+    assert result == {
+        "principalId": "auth0|user-1",
+        "policyDocument": {"Version": "2012-10-17", "Statement": READ_POLICY},
+        "context": {**CONTEXT, "exp": 2_000_000_000},
+    }
