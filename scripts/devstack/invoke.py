@@ -159,9 +159,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("-n", "--env-vars", type=Path, default=DEFAULT_ENV_VARS, help="sam --env-vars file")
     parser.add_argument("--parameter-overrides", nargs="*", default=[], metavar="Key=Value")
     parser.add_argument("--sidecars", action="store_true", help="serve JWKS + DynamoDB Local for real sam")
+    parser.add_argument("--out", type=Path, default=LOCAL_ENV_VARS, help="--sidecars: env file to write")
     args = parser.parse_args(argv)
     if args.sidecars:
-        return serve_sidecars(args.env_vars)
+        return serve_sidecars(args.env_vars, args.out)
     if not args.function:
         parser.error("FUNCTION is required")
     if args.event is None or str(args.event) == "-":

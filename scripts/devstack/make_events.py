@@ -27,6 +27,11 @@ live URLs:
   sam local invoke AuthorizerFunction -e events/authorizer-token-valid.json \\
       --env-vars .local/env.json --docker-network host
   sam local invoke ApiFunction -e events/api-create-item.json --env-vars .local/env.json --docker-network host
+
+and the whole API in Docker, called with a fresh token for the same issuer:
+
+  sam local start-api --env-vars .local/env.json --docker-network host
+  curl -H "Authorization: Bearer $(python -m devstack.make_events --token)" http://127.0.0.1:3000/items
 """
 
 from __future__ import annotations
@@ -311,7 +316,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m devstack.make_events", description=__doc__.splitlines()[0]
     )
     parser.add_argument("--out", type=Path, default=EVENTS_DIR, help="where to write (default: events/)")
+    parser.add_argument(
+        "--token", action="store_true", help="only print a fresh valid token (every scope) for EVENTS_ISSUER"
+    )
     args = parser.parse_args(argv)
+    if args.token:
+        print(tokens()["valid"][0])
+        return 0
     written = write_events(args.out)
     print(f"Wrote {len(written)} files to {args.out} (tokens valid for {EVENT_TOKEN_LIFETIME // 3600} h).")
     return 0
