@@ -12,7 +12,9 @@ Where the emulator differs from API Gateway, `CorrectedApigwService` corrects it
     ReauthorizeEvery TTL (0 = no caching), and every request is evaluated against the cached policy: a policy
     that only covers the first route fails on the next one, locally exactly as in AWS;
   * the template's GatewayResponses (UNAUTHORIZED, ACCESS_DENIED, DEFAULT_4XX/5XX, with their headers)
-    shape those answers, where the emulator returns its own fixed bodies.
+    shape those answers, where the emulator returns its own fixed bodies;
+  * the authorizer's context reaches the function with its values as strings, as API Gateway (REST)
+    coerces them (the emulator passes numbers and booleans through unchanged).
 """
 
 from __future__ import annotations
