@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import secrets
 import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -87,6 +88,20 @@ def read_env_overrides(path: Path) -> dict[str, dict[str, str]]:
 def _overrides_for(name: str, env_overrides: EnvOverrides) -> dict[str, str]:
     # The same precedence as `sam local invoke --env-vars`: "Parameters" for all, then the function's own.
     return {**env_overrides.get("Parameters", {}), **env_overrides.get(name, {})}
+
+
+def dynamic_reference_overrides(environment: Mapping[str, str]) -> dict[str, str]:
+    """Random stand-ins for values that are CloudFormation dynamic references ({{resolve:...}}).
+
+    CloudFormation resolves them at deploy time (e.g. a generated Secrets Manager key); locally they would
+    reach the function as the literal reference text, the same string in every run. A fresh random value
+    per run is what a generated secret is: unknown to anyone else.
+    """
+    return {
+        name: secrets.token_urlsafe(48)
+        for name, value in environment.items()
+        if value.startswith("{{resolve:")
+    }
 
 
 def function_specs(

@@ -30,7 +30,14 @@ from typing import IO, Any
 from flask import Flask, Response, jsonify
 
 from devstack.dynamodb_local import dynamodb_local
-from devstack.functions import EnvOverrides, FunctionSpec, function_specs, load_stacks, read_env_overrides
+from devstack.functions import (
+    EnvOverrides,
+    FunctionSpec,
+    dynamic_reference_overrides,
+    function_specs,
+    load_stacks,
+    read_env_overrides,
+)
 from devstack.issuer import JWKS_PATH, KEY_PATH, load_signing_key, public_jwks
 from devstack.lambda_rie import RieFunction, is_error_payload
 from devstack.servers import serving
@@ -56,7 +63,10 @@ def jwks_app(key_path: Path = KEY_PATH) -> Flask:
 def sidecars(
     specs: Mapping[str, FunctionSpec], key_path: Path = KEY_PATH
 ) -> Iterator[dict[str, dict[str, str]]]:
-    """Start what the functions need (JWKS, DynamoDB Local + table); yield env overrides per function."""
+    """Start what the functions need (JWKS, DynamoDB Local + table); yield env overrides per function.
+
+    Values the template leaves to CloudFormation dynamic references get random local stand-ins too.
+    """
     with ExitStack() as stack:
         overrides: dict[str, dict[str, str]] = {name: {} for name in specs}
         jwks_uri: str | None = None
@@ -64,6 +74,7 @@ def sidecars(
         created: set[str] = set()
         for name, spec in specs.items():
             env = spec.environment
+            overrides[name].update(dynamic_reference_overrides(env))
             if "JWKS_URI" in env:
                 if jwks_uri is None:
                     jwks_uri = stack.enter_context(serving(jwks_app(key_path), name="jwks")).url + JWKS_PATH

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import IO
 
 from devstack.dynamodb_local import DynamoDBLocal, dynamodb_local
-from devstack.functions import FunctionSpec, function_specs, load_stacks
+from devstack.functions import FunctionSpec, dynamic_reference_overrides, function_specs, load_stacks
 from devstack.gateway import RieLambdaRunner, RunningGateway, start_gateway
 from devstack.issuer import DEFAULT_AUDIENCE, RunningIssuer, start_issuer
 from devstack.lambda_rie import RieFunction, check_runtime
@@ -79,8 +79,12 @@ def local_stack(options: StackOptions | None = None, log_sink: IO[str] | None = 
 
         stacks = load_stacks(stack_parameters(issuer, options))
         # First resolve the template's own values, then point the handler at DynamoDB Local.
-        table_name = function_specs(stacks)[API_FUNCTION].environment["TABLE_NAME"]
-        overrides = {API_FUNCTION: {"DYNAMODB_ENDPOINT_URL": dynamodb.endpoint_url}}
+        template_specs = function_specs(stacks)
+        table_name = template_specs[API_FUNCTION].environment["TABLE_NAME"]
+        overrides = {
+            name: dynamic_reference_overrides(spec.environment) for name, spec in template_specs.items()
+        }
+        overrides[API_FUNCTION]["DYNAMODB_ENDPOINT_URL"] = dynamodb.endpoint_url
         specs = function_specs(stacks, overrides)
         dynamodb.create_table(table_name)
 

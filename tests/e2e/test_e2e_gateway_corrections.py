@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from devstack.functions import load_stacks
+from devstack.functions import dynamic_reference_overrides, load_stacks
 from devstack.gateway import (
     AuthorizerCache,
     CorrectedApigwService,
@@ -322,3 +322,13 @@ def test_cache_with_zero_ttl_keeps_nothing() -> None:
     cache = AuthorizerCache()
     cache.put("auth", "token", {"policy": 1}, ttl=0)
     assert cache.get("auth", "token") is None
+
+
+def test_dynamic_reference_overrides_replace_only_unresolved_references() -> None:
+    environment = {"PAGE_TOKEN_KEY": "{{resolve:secretsmanager:S:SecretString}}", "TABLE_NAME": "ItemsTable"}
+
+    first, second = dynamic_reference_overrides(environment), dynamic_reference_overrides(environment)
+
+    assert set(first) == {"PAGE_TOKEN_KEY"}
+    assert first["PAGE_TOKEN_KEY"] != second["PAGE_TOKEN_KEY"]
+    assert len(first["PAGE_TOKEN_KEY"]) >= 32

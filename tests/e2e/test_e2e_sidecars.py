@@ -36,6 +36,10 @@ def test_sidecars_write_a_working_env_file_and_stop_cleanly(tmp_path: Path) -> N
         # THEN it is events/env.json with live loopback URLs filled in
         jwks_uri = written["AuthorizerFunction"].pop("JWKS_URI")
         endpoint = written["ApiFunction"].pop("DYNAMODB_ENDPOINT_URL")
+        # The template's {{resolve:secretsmanager:...}} cannot be resolved locally: a random stand-in
+        page_token_key = written["ApiFunction"].pop("PAGE_TOKEN_KEY")
+        assert len(page_token_key) >= 32
+        assert not page_token_key.startswith("{{")
         assert {
             name: {k: v for k, v in values.items() if k not in {"JWKS_URI", "DYNAMODB_ENDPOINT_URL"}}
             for name, values in committed.items()

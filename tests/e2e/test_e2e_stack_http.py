@@ -160,3 +160,12 @@ def test_cached_policy_denies_a_route_the_token_may_not_call(client: StackClient
     # THEN the cached policy (not a second authorizer run) denies it
     assert (first.status, second.status) == (200, 403)
     assert client.authorizer_invocations == before + 1
+
+
+def test_dynamic_references_get_a_random_local_value(client: StackClient) -> None:
+    # {{resolve:secretsmanager:...}} is resolved by CloudFormation at deploy time; locally it must not
+    # reach the function as the same literal text in every run.
+    key = client.stack.specs["ApiFunction"].environment["PAGE_TOKEN_KEY"]
+
+    assert len(key) >= 32
+    assert not key.startswith("{{")
