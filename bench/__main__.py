@@ -37,17 +37,12 @@ from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: E402
 from jwt.algorithms import RSAAlgorithm  # noqa: E402
 
 from devstack.ports import LOOPBACK, free_port  # noqa: E402
+from devstack.template import route_scopes  # noqa: E402
 from oauth_authorizer.authorize import authorize  # noqa: E402
 from oauth_authorizer.events import read_event  # noqa: E402
 
 AUDIENCE = "https://api.example.com/"
-ROUTE_SCOPES = {
-    "GET /me": [],
-    "GET /items": ["read:items"],
-    "POST /items": ["write:items"],
-    "GET /items/{id}": ["read:items"],
-    "DELETE /items/{id}": ["delete:items"],
-}
+ROUTE_SCOPES = route_scopes()  # the deployed route table, from template.yaml
 DEPENDENCIES = (
     "import jwt, jwt.algorithms; "
     "import aws_lambda_powertools.logging, aws_lambda_powertools.metrics; "
