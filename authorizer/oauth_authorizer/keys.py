@@ -243,6 +243,10 @@ def fetch_json(url: str, *, deadline: float, max_bytes: int) -> object:
     """GET a JSON document; the whole exchange ends by `deadline` (time.monotonic) or fails.
 
     Redirects are not followed. Any failure raises KeySetUnavailable.
+
+    Written on http.client rather than urllib.request (what PyJWKClient uses): urllib's timeout bounds
+    each socket operation, not the exchange, so a slow-drip reply can hold a request far past it, and
+    it follows redirects to wherever they point. No maintained library in the Lambda runtime does both.
     """
     parts = urlsplit(url)
     host = parts.hostname or ""
