@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import pytest
 from api_harness import ApiClient, EventSpec
@@ -88,7 +89,11 @@ def test_wrong_missing_empty_unknown_or_server_fields_are_400(
 def test_deeply_nested_json_within_the_size_limit_is_400_not_a_crash(api: ApiClient) -> None:
     response = api.request("POST", "/items", body='{"name": ' + "[" * 8000 + "]" * 8000 + "}")
 
-    assert (response.status, response.json) == (400, {"message": "Field 'name' must be a string"})
+    # Python 3.12+ (the Lambda runtime is 3.13) decodes this depth; 3.11's decoder hits its recursion limit.
+    expected = (
+        "Field 'name' must be a string" if sys.version_info >= (3, 12) else "Request body is not valid JSON"
+    )
+    assert (response.status, response.json) == (400, {"message": expected})
 
 
 def test_limits_are_inclusive(api: ApiClient) -> None:
