@@ -9,13 +9,10 @@ from __future__ import annotations
 
 import base64
 import copy
-import importlib.util
 import io
-import itertools
 import json
 import logging
 import re
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -23,6 +20,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Literal
 from urllib.parse import urlencode
+
+from lambda_loader import load_lambda_app
 
 EVENTS_DIR = Path(__file__).resolve().parent / "events"
 APP_PATH = Path(__file__).resolve().parents[2] / "api_handler" / "app.py"
@@ -33,7 +32,6 @@ ALLOWED_ORIGIN = "https://app.example.com"
 RESOURCES = ("/me", "/items", "/items/{id}")
 
 Shape = Literal["rest", "http"]
-_module_ids = itertools.count()
 
 
 @dataclass(frozen=True)
@@ -90,14 +88,7 @@ def load_event(name: str) -> dict[str, Any]:
 
 def load_app() -> ModuleType:
     """Import api_handler/app.py afresh (a cold start) under a unique module name."""
-    name = f"items_api_app_{next(_module_ids)}"
-    spec = importlib.util.spec_from_file_location(name, APP_PATH)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # as an import would: dataclasses resolve annotations through it
-    spec.loader.exec_module(module)
-    return module
+    return load_lambda_app(APP_PATH, "items_api_app")
 
 
 @contextmanager

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import logging
 import threading
 import time
-import uuid
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -23,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
 
 from devstack.ports import LOOPBACK, free_port
+from lambda_loader import load_lambda_app
 
 ROOT = Path(__file__).resolve().parents[2]
 APP_PATH = ROOT / "authorizer" / "app.py"
@@ -200,13 +199,7 @@ def environment(issuer: Issuer, **overrides: str) -> dict[str, str]:
 
 def load_app() -> ModuleType:
     """A fresh cold start of authorizer/app.py in this process, under a unique module name."""
-    name = f"authorizer_app_{uuid.uuid4().hex}"
-    spec = importlib.util.spec_from_file_location(name, APP_PATH)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_lambda_app(APP_PATH, "authorizer_app")
 
 
 @dataclass(frozen=True)
