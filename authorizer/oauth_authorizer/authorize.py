@@ -28,7 +28,6 @@ def authorize(
     """Raises Rejected (→ 401) for any token failure; otherwise answers with what the scopes allow."""
     arn = MethodArn.parse(request.arn)
     claims = verifier.verify(bearer_token(request.authorization))
-    grant = grant_for(routes, claims.scopes)
     route = (request.route_key and routes.find(request.route_key)) or routes.match(arn.method, "/" + arn.path)
     route_name = route.key if route else "(no route)"
     if request.kind is EventKind.HTTP_V2 and simple_responses:
@@ -36,6 +35,7 @@ def authorize(
         allowed = route is not None and route.permits(claims.scopes)
         response = simple_response(claims, allowed)
     else:
+        grant = grant_for(routes, claims.scopes)
         allowed = grant.allows(arn.method, arn.path)
         response = iam_response(claims, arn, grant)
     reason = Reason.ALLOWED if allowed else Reason.INSUFFICIENT_SCOPE
