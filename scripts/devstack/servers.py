@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from devstack.ports import LOOPBACK, free_port
+from devstack.ports import LOOPBACK
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
@@ -36,7 +36,8 @@ class RunningServer:
 
 def start_wsgi(app: WSGIApplication, port: int | None = None, name: str = "wsgi") -> RunningServer:
     """Serve `app` with Werkzeug's threaded server on 127.0.0.1:port (a free one by default)."""
-    server = make_server(LOOPBACK, port or free_port(), app, threaded=True)
+    # Port 0: the kernel picks a free port at bind time (no window for another process to take it).
+    server = make_server(LOOPBACK, port or 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name=f"devstack-{name}", daemon=True)
     thread.start()
     return RunningServer(port=server.server_port, server=server, thread=thread)
