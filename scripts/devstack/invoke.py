@@ -39,7 +39,7 @@ from devstack.functions import (
     read_env_overrides,
 )
 from devstack.issuer import JWKS_PATH, KEY_PATH, load_signing_key, public_jwks
-from devstack.lambda_rie import RieFunction, is_error_payload
+from devstack.lambda_rie import FunctionError, RieFunction
 from devstack.servers import serving
 from devstack.template import ROOT
 
@@ -122,8 +122,10 @@ def invocation(
 
 def run_event(function: RieFunction, event: Any) -> tuple[Any, bool]:
     """Invoke once; (result, failed) where a failure is the function's Lambda error payload."""
-    result = json.loads(function.invoke_raw(json.dumps(event).encode()) or b"null")
-    return result, is_error_payload(result)
+    try:
+        return function.invoke(event), False
+    except FunctionError as exc:
+        return exc.payload, True
 
 
 def _parameter_overrides(pairs: Sequence[str]) -> dict[str, str]:
