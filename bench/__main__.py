@@ -1,225 +1,100 @@
-"""Benchmarks of the authorizer as ratios against baselines on the same machine, each with a budget.
+"""The authorizer's cost next to its physical floor, cold and warm, and the local stack's throughput.
 
-    python -m bench [--runs N]
+    python -m bench [--quick] [--output bench/results.json]
 
-* warm: one authorize() of a valid RS256 token (key set cached) vs. a bare `jwt.decode` with the same
-  key and checks; and the whole Lambda handler (logging, EMF metrics) vs. the same baseline.
-* cold: importing authorizer/app.py in a fresh interpreter (settings parsed, nothing fetched) vs. a
-  bare interpreter start, and vs. importing only its dependencies (PyJWT, Powertools pieces).
-
-Prints every figure; exits 1 when a ratio exceeds its budget.
+Prints a table and writes every figure to JSON. Each figure is taken in one process, interleaving
+many rounds of the measured code and its baseline, and reports the median: ratios hold on any
+machine, absolute times only on this one. Exits 1 when a budget is exceeded (not with --quick, a
+smoke run with too few rounds to hold anyone to a budget).
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import importlib
 import json
-import logging
 import os
-import subprocess
+import platform
 import sys
-import threading
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-AUTHORIZER = ROOT / "authorizer"
-sys.path[:0] = [str(AUTHORIZER), str(ROOT / "scripts")]
+from bench.cold import cold
+from bench.measure import Figure
+from bench.throughput import local_stack_throughput
+from bench.warm import warm
 
-import jwt  # noqa: E402 - after the code roots are on sys.path
-from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: E402
-from jwt.algorithms import RSAAlgorithm  # noqa: E402
-
-from devstack.ports import LOOPBACK, free_port  # noqa: E402
-from devstack.template import route_scopes  # noqa: E402
-from oauth_authorizer.authorize import authorize  # noqa: E402
-from oauth_authorizer.events import read_event  # noqa: E402
-
-AUDIENCE = "https://api.example.com/"
-ROUTE_SCOPES = route_scopes()  # the deployed route table, from template.yaml
-DEPENDENCIES = (
-    "import jwt, jwt.algorithms; "
-    "import aws_lambda_powertools.logging, aws_lambda_powertools.metrics; "
-    "import aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event"
-)
+DEFAULT_OUTPUT = Path(__file__).with_name("results.json")
 
 
-@dataclass(frozen=True)
-class Result:
-    name: str
-    measured: float
-    baseline: float
-    budget: float
-    unit: str
-
-    @property
-    def ratio(self) -> float:
-        return self.measured / self.baseline
-
-    @property
-    def ok(self) -> bool:
-        return self.ratio <= self.budget
+def throughput(*, seconds: float, connections: int) -> list[Figure]:
+    result = local_stack_throughput(duration_seconds=seconds, connections=connections)
+    load = f"{result.route}, {connections} connections for {seconds:g} s (autocannon)"
+    return [
+        Figure("local_requests_per_second", result.requests_per_second, "req/s", f"local stack: {load}"),
+        Figure("local_p50_ms", result.p50_ms, "ms", "local stack: median latency"),
+        Figure("local_p99_ms", result.p99_ms, "ms", "local stack: 99th percentile latency"),
+    ]
 
 
-@contextlib.contextmanager
-def issuer(jwks: dict[str, Any]) -> Iterator[str]:
-    """Discovery + JWKS on a free 127.0.0.1 port; yields the issuer URL."""
-    port = free_port()
-    url = f"http://{LOOPBACK}:{port}/"
-    documents = {
-        "/.well-known/openid-configuration": {"issuer": url, "jwks_uri": f"{url}jwks.json"},
-        "/jwks.json": jwks,
-    }
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            body = json.dumps(documents.get(self.path, {})).encode()
-            self.send_response(200 if self.path in documents else 404)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            """Quiet."""
-
-    server = ThreadingHTTPServer((LOOPBACK, port), Handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
-    thread.start()
-    try:
-        yield url
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-def environment(issuer_url: str) -> dict[str, str]:
+def machine() -> dict[str, Any]:
+    cpu = platform.processor() or platform.machine()
+    with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+        for line in cpuinfo:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
     return {
-        "ISSUER": issuer_url,
-        "AUDIENCE": AUDIENCE,
-        "JWKS_URI": "",
-        "ALLOWED_ALGORITHMS": "RS256",
-        "ROUTE_SCOPES": json.dumps(ROUTE_SCOPES),
-        "POWERTOOLS_SERVICE_NAME": "authorizer",
-        "POWERTOOLS_METRICS_NAMESPACE": "Bench",
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        "AWS_DEFAULT_REGION": "us-east-1",
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "system": platform.platform(),
+        "python": platform.python_version(),
+        "pyjwt": version("PyJWT"),
+        "cryptography": version("cryptography"),
+        "aws_lambda_powertools": version("aws-lambda-powertools"),
     }
 
 
-def per_call(fns: list[Callable[[], object]], runs: int, calls: int) -> list[float]:
-    """Seconds per call of each function: batches of `calls` calls, interleaved so that machine load
-    hits every function alike; the fastest batch of each (the least disturbed) after a warm-up."""
-    best = [float("inf")] * len(fns)
-    for run in range(runs + 1):
-        for index, fn in enumerate(fns):
-            start = time.perf_counter()
-            for _ in range(calls):
-                fn()
-            if run:
-                best[index] = min(best[index], (time.perf_counter() - start) / calls)
-    return best
+def table(figures: list[Figure]) -> str:
+    width = max(len(f.key) for f in figures)
+    lines = [f"{'figure':<{width}}  {'value':>10}  {'budget':>8}  verdict   what"]
+    for f in figures:
+        value = f"{f.value:.2f}{f.unit}" if f.unit == "x" else f"{f.value:,.1f} {f.unit}"
+        budget = "" if f.budget is None else f"≤ {f.budget:g}{'x' if f.unit == 'x' else ''}"
+        verdict = "" if f.budget is None else ("ok" if f.ok else "OVER")
+        if f.stretch is not None and f.ok:
+            verdict += " *" if f.value <= f.stretch else ""
+        lines.append(f"{f.key:<{width}}  {value:>10}  {budget:>8}  {verdict:<8}  {f.description}")
+    return "\n".join(lines)
 
 
-def warm(runs: int) -> list[Result]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    jwk = {
-        **RSAAlgorithm.to_jwk(key.public_key(), as_dict=True),
-        "kid": "bench",
-        "alg": "RS256",
-        "use": "sig",
-    }
-    with issuer({"keys": [jwk]}) as url:
-        os.environ.update(environment(url))
-        # app.py reads its settings when imported; this process imports no other `app`.
-        app = importlib.import_module("app")
-
-        now = int(time.time())
-        payload = {"iss": url, "aud": [AUDIENCE], "sub": "auth0|bench", "iat": now, "exp": now + 3600}
-        payload["scope"] = "read:items"
-        token = jwt.encode(payload, key, algorithm="RS256", headers={"kid": "bench"})
-        event = {"type": "TOKEN", "authorizationToken": f"Bearer {token}"}
-        event["methodArn"] = "arn:aws:execute-api:us-east-1:123456789012:abc123/v1/GET/items/1"
-        public = key.public_key()
-
-        def bare() -> object:
-            return jwt.decode(token, public, algorithms=["RS256"], audience=[AUDIENCE], issuer=url)
-
-        def logic() -> object:
-            return authorize(read_event(event), app.VERIFIER, app.SETTINGS.routes, simple_responses=False)
-
-        class Context:
-            function_name = "authorizer"
-            memory_limit_in_mb = 512
-            invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:authorizer"
-            aws_request_id = "bench"
-
-        def handler() -> object:
-            return app.lambda_handler(event, Context())
-
-        calls = 300
-        with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
-            # Logs and EMF metrics are written (as on Lambda), to /dev/null.
-            for log_handler in logging.getLogger("authorizer").handlers:
-                if isinstance(log_handler, logging.StreamHandler):
-                    log_handler.stream = sink
-            handler()  # fetch the key set once: what follows is warm
-            baseline, decided, answered = per_call([bare, logic, handler], runs, calls)
-    # Budgets: authorize() parses the token twice through PyJWT's public API (the header, to pick the
-    # key; then decode) and builds the policy; the handler adds a structured log line and an EMF flush.
-    # A JWKS fetch or a key rebuilt per call would blow either budget several times over.
-    return [
-        Result("warm authorize() vs jwt.decode", decided, baseline, 3.0, "µs"),
-        Result("warm lambda_handler vs jwt.decode", answered, baseline, 6.0, "µs"),
-    ]
-
-
-def start_times(variants: list[tuple[str, dict[str, str]]], runs: int) -> list[float]:
-    """Seconds for a fresh interpreter to run each (code, env): runs interleaved, the fastest of each."""
-    best = [float("inf")] * len(variants)
-    for _ in range(runs):
-        for index, (code, env) in enumerate(variants):
-            start = time.perf_counter()
-            subprocess.run([sys.executable, "-c", code], env=env, check=True, cwd=AUTHORIZER)
-            best[index] = min(best[index], time.perf_counter() - start)
-    return best
-
-
-def cold(runs: int) -> list[Result]:
-    env = {**environment("https://issuer.example.com/"), "PATH": os.environ.get("PATH", "")}
-    traced_env = {**env, "POWERTOOLS_TRACE_DISABLED": "false"}
-    bare, dependencies, authorizer, traced = start_times(
-        [("pass", env), (DEPENDENCIES, env), ("import app", env), ("import app", traced_env)], runs
-    )
-    return [
-        Result("cold import of app.py vs bare interpreter", authorizer, bare, 25.0, "ms"),
-        Result("cold import of app.py vs its dependencies", authorizer, dependencies, 1.3, "ms"),
-        Result("cold import, tracing off vs on", authorizer, traced, 0.95, "ms"),
-    ]
-
-
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=7, help="batches (warm), process starts (cold)")
-    args = parser.parse_args()
-    results = warm(args.runs) + cold(args.runs)
-    width = max(len(r.name) for r in results)
-    print(f"{'benchmark':<{width}}  {'measured':>10}  {'baseline':>10}  {'ratio':>6}  {'budget':>6}")
-    for r in results:
-        scale = 1e6 if r.unit == "µs" else 1e3
-        print(
-            f"{r.name:<{width}}  {r.measured * scale:>8.1f}{r.unit}  {r.baseline * scale:>8.1f}{r.unit}"
-            f"  {r.ratio:>6.2f}  {r.budget:>6.2f}  {'ok' if r.ok else 'OVER BUDGET'}"
-        )
-    blown = [r.name for r in results if not r.ok]
-    if blown:
-        print(f"over budget: {', '.join(blown)}", file=sys.stderr)
-        return 1
+    parser.add_argument("--quick", action="store_true", help="a smoke run: few rounds, budgets not enforced")
+    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="where to write the JSON")
+    args = parser.parse_args(argv)
+    started = time.time()
+    if args.quick:
+        figures = warm(rounds=3, calls=20) + cold(rounds=1) + throughput(seconds=1, connections=2)
+    else:
+        figures = warm(rounds=21, calls=50) + cold(rounds=9) + throughput(seconds=10, connections=4)
+    print(table(figures))
+    stretch = [f.key for f in figures if f.stretch is not None and f.value <= f.stretch]
+    if stretch:
+        print(f"* within the stretch goal too: {', '.join(stretch)}")
+    results: dict[str, Any] = {f.key: round(f.value, 4) for f in figures}
+    results["budgets"] = {f.key: f.budget for f in figures if f.budget is not None}
+    results["units"] = {f.key: f.unit for f in figures}
+    results["quick"] = args.quick
+    results["taken_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started))
+    results["machine"] = machine()
+    args.output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {args.output}")
+    over = [f"{f.key} = {f.value:.2f} (budget {f.budget:g})" for f in figures if not f.ok]
+    if over:
+        print(f"over budget: {'; '.join(over)}", file=sys.stderr)
+        return 0 if args.quick else 1
     return 0
 
 

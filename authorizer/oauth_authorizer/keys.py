@@ -7,6 +7,7 @@ Lambda runs one invocation at a time per environment, so the cache needs no lock
 
 from __future__ import annotations
 
+import hashlib
 import http.client
 import json
 import socket
@@ -49,6 +50,8 @@ class KeySet:
     """A parsed JWK Set: for each kid, a PyJWK bound to each allowed algorithm the key can verify."""
 
     keys: Mapping[str | None, Mapping[str, PyJWK]]
+    # A digest of the JWKs in use: the same keys give the same fingerprint, whatever else changed.
+    fingerprint: str = ""
 
     @staticmethod
     def from_document(document: object, algorithms: Iterable[str]) -> KeySet:
@@ -56,6 +59,7 @@ class KeySet:
             raise KeySetUnavailable("the JWKS document is not a JWK Set")
         allowed = frozenset(algorithms)
         keys: dict[str | None, dict[str, PyJWK]] = {}
+        used: list[object] = []
         for jwk in document["keys"]:
             if not isinstance(jwk, dict) or not _is_signing_key(jwk):
                 continue
@@ -70,9 +74,11 @@ class KeySet:
                     continue
             if bound and kid not in keys:
                 keys[kid] = bound
+                used.append(jwk)
         if not keys:
             raise KeySetUnavailable("the JWK Set has no usable key for ALLOWED_ALGORITHMS")
-        return KeySet(keys)
+        fingerprint = hashlib.sha256(json.dumps(used, sort_keys=True).encode()).hexdigest()
+        return KeySet(keys, fingerprint)
 
     def find(self, kid: str | None, alg: str) -> PyJWK | None:
         """The key for (kid, alg); a token without kid may use the one key able to verify alg."""
@@ -134,6 +140,12 @@ class KeySetCache:
         self._fetched_at = 0.0
         self._last_attempt: float | None = None
         self._last_failure: float | None = None
+        self._generation = 0
+
+    @property
+    def generation(self) -> int:
+        """Goes up whenever the usable keys change or are lost: what was verified before is void."""
+        return self._generation
 
     @classmethod
     def for_settings(cls, settings: Settings, listener: Listener = _ignore) -> KeySetCache:
@@ -192,6 +204,8 @@ class KeySetCache:
             self._last_failure = now
             self._listener(KeySetEvent.FETCH_FAILED, str(exc))
             return self._stale_or_raise(now, str(exc))
+        if self._keys is None or keys.fingerprint != self._keys.fingerprint:
+            self._generation += 1
         self._keys, self._fetched_at, self._last_failure = keys, self._clock(), None
         self._listener(KeySetEvent.FETCHED, f"{len(keys.keys)} keys")
         return keys
@@ -201,6 +215,7 @@ class KeySetCache:
         if self._keys is not None and now - self._fetched_at < limit:
             self._listener(KeySetEvent.SERVING_STALE, f"age {now - self._fetched_at:.0f}s: {why}")
             return self._keys
+        self._generation += 1  # no usable key set: nothing verified with the old one stands either
         raise KeySetUnavailable(why)
 
     def _fetch(self) -> KeySet:

@@ -3,22 +3,23 @@
 API Gateway caches one answer per token for every route, so the policy allows *every* route the
 token's scopes permit, never only the route that was called. IAM's `*` also matches `/`, so where an
 allowed wildcard would reach a route the token may not call, that route gets an explicit Deny.
+
+The policy document is built here rather than with Powertools' `APIGatewayAuthorizerResponse`: the
+class lives in the event data classes module, whose import pulls in every AWS event type (about a
+quarter of the cold start), and the document is a few lines of JSON. `tests/authorizer` pins the
+document's exact shape, the one Powertools produces.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from fnmatch import fnmatchcase
+from dataclasses import dataclass, field
+from fnmatch import translate
 from functools import lru_cache
 from typing import Any
 
-from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event import (
-    APIGatewayAuthorizerResponse,
-    APIGatewayAuthorizerResponseV2,
-)
-
 from oauth_authorizer.errors import BadEvent
+from oauth_authorizer.events import EventKind
 from oauth_authorizer.routes import ANY_METHOD, HTTP_METHODS, Route, RouteTable, SegmentKind
 from oauth_authorizer.tokens import Claims
 
@@ -29,6 +30,8 @@ _ARN_FIELDS = {
     "api_id": re.compile(r"^[a-z0-9]+$"),
     "stage": re.compile(r"^[A-Za-z0-9_$-]+$"),
 }
+# Distinct (methodArn, scopes) answers kept per warm environment: routes x scope sets seen.
+ANSWER_CACHE_SIZE = 4096
 
 ContextValue = str | int | float | bool
 
@@ -55,12 +58,17 @@ class MethodArn:
         stage, _, rest = rest.partition("/")
         method, _, path = rest.partition("/")
         parsed = MethodArn(parts[1], parts[3], parts[4], api_id, stage, method, path)
-        for field, pattern in _ARN_FIELDS.items():
-            if not pattern.match(getattr(parsed, field)):
-                raise BadEvent(f"ARN {field} is not valid")
+        for name, pattern in _ARN_FIELDS.items():
+            if not pattern.match(getattr(parsed, name)):
+                raise BadEvent(f"ARN {name} is not valid")
         if method not in HTTP_METHODS or "*" in path:
             raise BadEvent("ARN method or path is not valid")
         return parsed
+
+    @property
+    def stage_arn(self) -> str:
+        """The ARN of the API stage: every route's resource ARN starts with it."""
+        return f"arn:{self.partition}:execute-api:{self.region}:{self.account}:{self.api_id}/{self.stage}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,25 +77,35 @@ class Grant:
 
     allowed: tuple[Route, ...]
     denied: tuple[Route, ...]
+    # IAM's `*` is fnmatch's: each side's resource patterns compiled into one regex.
+    _allow: re.Pattern[str] | None = field(default=None, compare=False, repr=False)
+    _deny: re.Pattern[str] | None = field(default=None, compare=False, repr=False)
 
     def allows(self, method: str, path: str) -> bool:
         """IAM's evaluation of this grant's policy for a concrete request: explicit Deny wins."""
         target = f"{method}/{path.lstrip('/')}"
-        if any(fnmatchcase(target, _resource(route)) for route in self.denied):
+        if self._deny is not None and self._deny.match(target):
             return False
-        return any(fnmatchcase(target, _resource(route)) for route in self.allowed)
+        return self._allow is not None and self._allow.match(target) is not None
 
 
-@lru_cache(maxsize=256)  # tokens carry few distinct scope sets; the table never changes
 def grant_for(table: RouteTable, scopes: frozenset[str]) -> Grant:
     allowed = tuple(route for route in table.routes if route.permits(scopes))
     forbidden = [route for route in table.routes if not route.permits(scopes)]
     denied = tuple(route for route in forbidden if any(_reaches(a, route) for a in allowed))
-    return Grant(allowed, denied)
+    return Grant(allowed, denied, _compile(allowed), _compile(denied))
 
 
+def _compile(routes: tuple[Route, ...]) -> re.Pattern[str] | None:
+    if not routes:
+        return None
+    return re.compile("|".join(f"(?:{translate(_resource(route))})" for route in routes))
+
+
+@lru_cache(maxsize=2048)  # a repeated token's claims are the same object: its context is built once
 def context_for(claims: Claims) -> dict[str, ContextValue]:
-    """The flat authorizer context; built from typed claims, so a token cannot add or nest keys."""
+    """The flat authorizer context (shared: read-only); built from typed claims, so a token cannot add
+    or nest keys."""
     return {
         "sub": claims.subject,
         "scope": " ".join(sorted(claims.scopes)),
@@ -97,31 +115,94 @@ def context_for(claims: Claims) -> dict[str, ContextValue]:
     }
 
 
-def iam_response(claims: Claims, arn: MethodArn, grant: Grant) -> dict[str, Any]:
-    response = APIGatewayAuthorizerResponse(
-        principal_id=claims.subject,
-        region=arn.region,
-        aws_account_id=arn.account,
-        api_id=arn.api_id,
-        stage=arn.stage,
-        context=context_for(claims),
-        partition=arn.partition,
-    )
-    for route in grant.allowed:
-        response.allow_route(http_method=route.method, resource=route.resource_glob)
-    for route in grant.denied:
-        response.deny_route(http_method=route.method, resource=route.resource_glob)
+def policy_document(stage_arn: str, grant: Grant) -> dict[str, Any]:
+    """One Allow statement for the permitted routes, one Deny for the reachable forbidden ones."""
+    statements: list[dict[str, Any]] = []
+    if grant.allowed:
+        statements.append(_statement("Allow", [_route_arn(stage_arn, route) for route in grant.allowed]))
+    denied = [_route_arn(stage_arn, route) for route in grant.denied]
     if not grant.allowed:
-        response.deny_all_routes()
-    return response.asdict()
+        denied.append(f"{stage_arn}/*/*")  # nothing permitted: deny every route
+    if denied:
+        statements.append(_statement("Deny", denied))
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def iam_response(claims: Claims, arn: MethodArn, grant: Grant) -> dict[str, Any]:
+    return {
+        "principalId": claims.subject,
+        "policyDocument": policy_document(arn.stage_arn, grant),
+        "context": context_for(claims),
+    }
 
 
 def simple_response(claims: Claims, authorized: bool) -> dict[str, Any]:
-    return APIGatewayAuthorizerResponseV2(authorize=authorized, context=context_for(claims)).asdict()
+    return {"isAuthorized": authorized, "context": context_for(claims)}
+
+
+def _statement(effect: str, resources: list[str]) -> dict[str, Any]:
+    return {"Action": "execute-api:Invoke", "Effect": effect, "Resource": resources}
 
 
 def _resource(route: Route) -> str:
     return f"{route.method}/{route.resource_glob.lstrip('/')}"
+
+
+def _route_arn(stage_arn: str, route: Route) -> str:
+    return f"{stage_arn}/{_resource(route)}"
+
+
+# methodArns repeat (one per route and stage, plus path parameters): parse and check each once.
+parse_arn = lru_cache(maxsize=1024)(MethodArn.parse)
+
+
+@dataclass(frozen=True, slots=True)
+class RouteAnswer:
+    """What a token's scopes get on one called route: its name, the verdict, and the IAM policy."""
+
+    route: str
+    allowed: bool
+    policy: dict[str, Any] | None  # None for HTTP API simple responses
+
+
+class RouteAuthority:
+    """Answers (called route, scopes) → RouteAnswer, memoised for the life of the environment.
+
+    An answer depends only on the route table (fixed at cold start), the called ARN and the scope
+    set, never on who the caller is, so it is computed once and shared. The cached policy dict is
+    shared between responses too: treat it as read-only.
+    """
+
+    def __init__(self, table: RouteTable, *, simple_responses: bool) -> None:
+        self.table = table
+        self._simple_responses = simple_responses
+        self._answer = lru_cache(maxsize=ANSWER_CACHE_SIZE)(self._compute)
+        # Tokens carry few distinct scope sets; one policy per (stage, scope set) serves every route.
+        self._grant = lru_cache(maxsize=256)(self._grant_for)
+        self._policy = lru_cache(maxsize=256)(self._policy_for)
+
+    def answer(self, kind: EventKind, arn: str, route_key: str | None, scopes: frozenset[str]) -> RouteAnswer:
+        """`arn` must already have passed `parse_arn` (BadEvent is raised before the token is read)."""
+        simple = kind is EventKind.HTTP_V2 and self._simple_responses
+        return self._answer(simple, arn, route_key, scopes)
+
+    def _grant_for(self, scopes: frozenset[str]) -> Grant:
+        return grant_for(self.table, scopes)
+
+    def _compute(
+        self, simple: bool, arn_text: str, route_key: str | None, scopes: frozenset[str]
+    ) -> RouteAnswer:
+        arn = parse_arn(arn_text)
+        route = (route_key and self.table.find(route_key)) or self.table.match(arn.method, "/" + arn.path)
+        name = route.key if route else "(no route)"
+        if simple:
+            # A simple response answers for the called route only: it must not be cached across routes.
+            return RouteAnswer(name, route is not None and route.permits(scopes), None)
+        grant = self._grant(scopes)
+        return RouteAnswer(name, grant.allows(arn.method, arn.path), self._policy(arn.stage_arn, scopes))
+
+    def _policy_for(self, stage_arn: str, scopes: frozenset[str]) -> dict[str, Any]:
+        return policy_document(stage_arn, self._grant(scopes))
 
 
 # --- Does an allowed route's IAM pattern match a request that API Gateway routes to `denied`? ---

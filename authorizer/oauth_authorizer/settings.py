@@ -16,6 +16,10 @@ ASYMMETRIC_ALGORITHMS = frozenset(
 DEFAULT_ALGORITHMS = ("RS256",)
 DEFAULT_LEEWAY_SECONDS = 30
 MAX_LEEWAY_SECONDS = 300
+# How long a verified token is remembered (bounded further by its own exp); 0 turns the cache off.
+DEFAULT_TOKEN_CACHE_SECONDS = 300
+MAX_TOKEN_CACHE_SECONDS = 3600
+DEFAULT_METRICS_NAMESPACE = "OAuthProtectedApi"
 _TRUE = frozenset({"true", "1", "yes", "on"})
 _FALSE = frozenset({"false", "0", "no", "off", ""})
 
@@ -47,6 +51,8 @@ class Settings:
     leeway_seconds: int
     routes: RouteTable
     simple_responses: bool
+    token_cache_seconds: int = DEFAULT_TOKEN_CACHE_SECONDS
+    metrics_namespace: str = DEFAULT_METRICS_NAMESPACE
     key_set: KeySetPolicy = KeySetPolicy()
 
     @property
@@ -66,9 +72,19 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         audiences=_audiences(_required(environ, "AUDIENCE")),
         jwks_uri=jwks_uri,
         algorithms=_algorithms(environ.get("ALLOWED_ALGORITHMS", "")),
-        leeway_seconds=_leeway(environ.get("LEEWAY_SECONDS", "")),
+        leeway_seconds=_seconds(
+            "LEEWAY_SECONDS", environ.get("LEEWAY_SECONDS", ""), DEFAULT_LEEWAY_SECONDS, MAX_LEEWAY_SECONDS
+        ),
         routes=parse_route_scopes(_required(environ, "ROUTE_SCOPES")),
         simple_responses=_boolean("SIMPLE_RESPONSES", environ.get("SIMPLE_RESPONSES", "")),
+        token_cache_seconds=_seconds(
+            "TOKEN_CACHE_SECONDS",
+            environ.get("TOKEN_CACHE_SECONDS", ""),
+            DEFAULT_TOKEN_CACHE_SECONDS,
+            MAX_TOKEN_CACHE_SECONDS,
+        ),
+        metrics_namespace=environ.get("POWERTOOLS_METRICS_NAMESPACE", "").strip()
+        or DEFAULT_METRICS_NAMESPACE,
     )
 
 
@@ -121,16 +137,16 @@ def _algorithms(raw: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
-def _leeway(raw: str) -> int:
+def _seconds(variable: str, raw: str, default: int, maximum: int) -> int:
     if not raw.strip():
-        return DEFAULT_LEEWAY_SECONDS
+        return default
     try:
-        leeway = int(raw)
+        seconds = int(raw)
     except ValueError:
-        raise ConfigurationError("LEEWAY_SECONDS", f"{raw!r} is not a whole number of seconds") from None
-    if not 0 <= leeway <= MAX_LEEWAY_SECONDS:
-        raise ConfigurationError("LEEWAY_SECONDS", f"must be between 0 and {MAX_LEEWAY_SECONDS}")
-    return leeway
+        raise ConfigurationError(variable, f"{raw!r} is not a whole number of seconds") from None
+    if not 0 <= seconds <= maximum:
+        raise ConfigurationError(variable, f"must be between 0 and {maximum}")
+    return seconds
 
 
 def _boolean(variable: str, raw: str) -> bool:

@@ -270,17 +270,14 @@ def iam_allows(response: Mapping[str, Any], method_arn: str) -> bool:
 
 
 def emf_records(output: str) -> list[dict[str, Any]]:
-    """The CloudWatch EMF documents Powertools printed, one JSON object per line."""
-    records = []
-    for line in output.splitlines():
-        if line.startswith("{") and '"_aws"' in line:
-            records.append(json.loads(line))
-    return records
+    """The CloudWatch EMF documents printed (decision lines are log records and EMF documents)."""
+    return [record for record in json_lines(output) if "_aws" in record]
 
 
 def log_records(output: str) -> list[dict[str, Any]]:
-    records = []
-    for line in output.splitlines():
-        if line.startswith("{") and '"_aws"' not in line:
-            records.append(json.loads(line))
-    return records
+    """The log records printed: every line with a message (a decision line is one too)."""
+    return [record for record in json_lines(output) if "message" in record]
+
+
+def json_lines(output: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in output.splitlines() if line.startswith("{")]

@@ -223,8 +223,9 @@ def test_stale_key_set_use_is_logged_and_counted(
     invoke(token_event(f"Bearer {token}"))
     app.KEYS._fetched_at -= app.SETTINGS.key_set.max_age_seconds + 1
     issuer.status = 500
-    # WHEN a token arrives
-    result, logs, metrics = invoke(token_event(f"Bearer {token}"))
+    # WHEN a token it has not verified before arrives
+    fresh = mint(keys.rsa, {**claims(issuer), "jti": "not-seen-before"})
+    result, logs, metrics = invoke(token_event(f"Bearer {fresh}"))
     # THEN it is still decided with the stale keys, and the staleness is visible
     assert result["principalId"] == "auth0|user-1"
     assert [r["message"] for r in logs] == ["key set fetch_failed", "key set serving_stale", "authorized"]

@@ -1,0 +1,82 @@
+"""A bounded memory of access tokens that already passed full verification (as Envoy's jwt_authn).
+
+Why a cache hit is as good as a verification:
+- Only a token that passed every check (signature, alg, iss, aud, exp/nbf, claim types) is stored.
+- An entry is found only by the SHA-256 of the whole compact token (header, payload and signature).
+  A token that differs in any byte has another digest, and finding a second token with the same
+  digest is a second-preimage attack on SHA-256. A hit is therefore the very token that was checked.
+- The cache keeps digests and typed claims, never a token, so its memory holds nothing to replay.
+- An entry ends at the token's `exp` (without the verification leeway) or `max_age` seconds after it
+  was verified, whichever comes first. `nbf` needs no re-check: it was already in the past.
+- An entry is only valid for the key-set generation it was verified under. A new key set (rotation,
+  a withdrawn key) or the loss of the key set empties the cache, so a token signed with a key the
+  issuer withdrew stops working at the same moment as a new one would.
+- It lives in one execution environment's memory, is bounded in entries (the oldest go first) and is
+  never shared or persisted. Failures are never cached, so a flood of bad tokens cannot fill it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # tokens imports this module
+    from oauth_authorizer.tokens import Claims
+
+DEFAULT_MAX_ENTRIES = 2048
+
+
+def token_digest(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
+
+
+class VerifiedTokens:
+    """Token digest → (claims, valid until), for one key-set generation at a time."""
+
+    def __init__(
+        self,
+        *,
+        max_age_seconds: float,
+        max_entries: int = DEFAULT_MAX_ENTRIES,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._max_age = max_age_seconds
+        self._max_entries = max_entries
+        self._clock = clock  # wall clock: `exp` is a wall-clock time
+        self._generation: int | None = None
+        # Insertion-ordered, and popitem(last=False) drops the oldest in O(1) (a dict's first key is
+        # O(n) to find once many entries have been deleted before it).
+        self._entries: OrderedDict[bytes, tuple[Claims, float]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, digest: bytes, generation: int) -> Claims | None:
+        """The claims of a token verified under this key-set generation and still in date, or None."""
+        if generation != self._generation:
+            self._start(generation)
+            return None
+        entry = self._entries.get(digest)
+        if entry is None:
+            return None
+        claims, valid_until = entry
+        if self._clock() >= valid_until:
+            del self._entries[digest]
+            return None
+        return claims
+
+    def put(self, digest: bytes, claims: Claims, generation: int) -> None:
+        """Remember a token that has just passed full verification under `generation`."""
+        if generation != self._generation:
+            self._start(generation)
+        if len(self._entries) >= self._max_entries:
+            self._entries.popitem(last=False)
+        self._entries[digest] = (claims, min(float(claims.expires_at), self._clock() + self._max_age))
+
+    def _start(self, generation: int) -> None:
+        """A new key set: nothing verified under the old one stands."""
+        self._entries.clear()
+        self._generation = generation

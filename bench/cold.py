@@ -1,0 +1,119 @@
+"""Cold start: fresh interpreters importing each function's app.py, next to importing its main library.
+
+Each round starts, one after the other, `python -c "import jwt"`, the authorizer's `import app`,
+`python -c "import boto3"`, the API handler's `import app`, and the authorizer's first request (a
+fresh process that imports app.py and answers one token, fetching the JWKS from a loopback issuer).
+A process is timed from spawn to exit, and its peak RSS is read from the kernel (wait4).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.issuer import BenchKey, serve_issuer
+from bench.measure import Figure
+from bench.warm import SCOPE, environment, token_event
+
+ROOT = Path(__file__).resolve().parents[1]
+AUTHORIZER, API_HANDLER = ROOT / "authorizer", ROOT / "api_handler"
+PROBE = Path(__file__).with_name("first_request_probe.py")
+
+
+@dataclass(frozen=True)
+class Run:
+    seconds: float
+    peak_rss_mb: float
+    stdout: str
+
+
+def run(argv: list[str], *, cwd: Path, env: Mapping[str, str], stdin: str = "") -> Run:
+    start = time.perf_counter()
+    process = subprocess.Popen(
+        argv, cwd=cwd, env=dict(env), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    # Not communicate(): it would reap the process, and wait4 is what reports its peak RSS.
+    assert process.stdin is not None
+    assert process.stdout is not None
+    with process.stdin:
+        process.stdin.write(stdin)
+    with process.stdout:
+        stdout = process.stdout.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - start
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)} (in {cwd.name}) exited with {process.returncode}")
+    return Run(seconds, usage.ru_maxrss / 1024, stdout)  # ru_maxrss is in KiB on Linux
+
+
+def api_environment() -> dict[str, str]:
+    return {
+        "TABLE_NAME": "bench-items",
+        "POWERTOOLS_SERVICE_NAME": "items-api",
+        "POWERTOOLS_METRICS_NAMESPACE": "Bench",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "DYNAMODB_ENDPOINT_URL": "",
+        "PAGE_TOKEN_KEY": "bench-page-token-key-0123456789abcdef",
+    }
+
+
+def cold(*, rounds: int) -> list[Figure]:
+    python = sys.executable
+    base = {"PATH": os.environ.get("PATH", ""), "LANG": "C.UTF-8"}
+    key = BenchKey.generate()
+    jwt_ratios, api_ratios, first_ms, authorizer_rss, api_rss = [], [], [], [], []
+    with serve_issuer(key) as issuer_url:
+        authorizer_env = {**base, **environment(issuer_url)}
+        api_env = {**base, **api_environment()}
+        for _ in range(rounds):
+            import_jwt = run([python, "-c", "import jwt"], cwd=AUTHORIZER, env=base)
+            authorizer = run([python, "-c", "import app"], cwd=AUTHORIZER, env=authorizer_env)
+            import_boto3 = run([python, "-c", "import boto3"], cwd=API_HANDLER, env=base)
+            api = run([python, "-c", "import app"], cwd=API_HANDLER, env=api_env)
+            event = json.dumps(token_event(key.token(issuer_url, SCOPE, 0)))
+            probe_env = {**authorizer_env, "PYTHONPATH": str(AUTHORIZER)}
+            first = run([python, str(PROBE)], cwd=AUTHORIZER, env=probe_env, stdin=event)
+            jwt_ratios.append(authorizer.seconds / import_jwt.seconds)
+            api_ratios.append(api.seconds / import_boto3.seconds)
+            first_ms.append(json.loads(first.stdout)["first_request_seconds"] * 1e3)
+            authorizer_rss.append(first.peak_rss_mb)
+            api_rss.append(api.peak_rss_mb)
+    median = statistics.median
+    return [
+        Figure(
+            "cold_import_ratio",
+            median(jwt_ratios),
+            "x",
+            "fresh process importing authorizer/app.py (settings parsed) / `python -c 'import jwt'`",
+            budget=1.6,
+        ),
+        Figure(
+            "api_cold_import_ratio",
+            median(api_ratios),
+            "x",
+            "fresh process importing api_handler/app.py (DynamoDB client made) / `python -c 'import boto3'`",
+        ),
+        Figure(
+            "first_request_ms",
+            median(first_ms),
+            "ms",
+            "first lambda_handler call after a cold start: discovery + JWKS over loopback HTTP, verify",
+        ),
+        Figure(
+            "authorizer_peak_rss_mb",
+            max(authorizer_rss),
+            "MB",
+            "peak RSS of a fresh authorizer process: import, first request, 200 more decisions",
+            budget=45.0,
+        ),
+        Figure("api_peak_rss_mb", max(api_rss), "MB", "peak RSS of a fresh API handler process: import"),
+    ]

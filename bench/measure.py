@@ -1,0 +1,54 @@
+"""How every figure is taken: rounds interleaved in one process, a ratio per round, the median kept."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+Batch = Callable[[int], None]  # runs the measured thing n times
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One reported number: a ratio (or a size, or a rate), its budget if it has one, and what it is."""
+
+    key: str
+    value: float
+    unit: str  # "x" for a ratio
+    description: str
+    budget: float | None = None
+    stretch: float | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.budget is None or self.value <= self.budget
+
+
+def per_call_seconds(batch: Batch, calls: int) -> float:
+    start = time.perf_counter()
+    batch(calls)
+    return (time.perf_counter() - start) / calls
+
+
+def interleaved_ratios(
+    baseline: Batch, measured: Sequence[Batch], *, rounds: int, calls: int
+) -> tuple[list[float], list[float]]:
+    """Per-round ratios of each measured batch to the baseline, run one after the other each round
+    so that whatever else the machine does hits all alike; one warm-up round first.
+
+    Returns (median ratio of each measured batch, median seconds per call of [baseline, *measured]).
+    """
+    ratios: list[list[float]] = [[] for _ in measured]
+    seconds: list[list[float]] = [[] for _ in range(len(measured) + 1)]
+    for round_number in range(rounds + 1):
+        base = per_call_seconds(baseline, calls)
+        times = [per_call_seconds(batch, calls) for batch in measured]
+        if round_number == 0:
+            continue  # warm-up: caches, branch predictors, lazily built structures
+        seconds[0].append(base)
+        for index, value in enumerate(times):
+            ratios[index].append(value / base)
+            seconds[index + 1].append(value)
+    return [statistics.median(r) for r in ratios], [statistics.median(s) for s in seconds]

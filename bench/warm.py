@@ -1,0 +1,168 @@
+"""Warm authorization: the whole lambda_handler call next to its physical floor, one RSA verify.
+
+The floor is what no authorizer can avoid for a token it has never seen: one RSA-2048 PKCS#1 v1.5 /
+SHA-256 signature check with `cryptography` and a preloaded public key. Everything else the handler
+does (base64url and JSON, the claim checks, the key lookup, the policy, the log line and the metric)
+is measured as a multiple of it.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import importlib
+import json
+import logging
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding
+
+from bench.issuer import AUDIENCE, BenchKey, serve_issuer
+from bench.measure import Figure, interleaved_ratios
+
+AUTHORIZER = Path(__file__).resolve().parents[1] / "authorizer"
+# A 12-route table: the template's five routes and seven more of the kinds real APIs have.
+ROUTE_SCOPES: dict[str, list[str]] = {
+    "GET /me": [],
+    "GET /items": ["read:items"],
+    "POST /items": ["write:items"],
+    "GET /items/{id}": ["read:items"],
+    "PUT /items/{id}": ["write:items"],
+    "PATCH /items/{id}": ["write:items"],
+    "DELETE /items/{id}": ["delete:items"],
+    "GET /items/{id}/history": ["read:items", "read:history"],
+    "GET /reports": ["read:reports"],
+    "POST /reports": ["write:reports"],
+    "GET /admin/users": ["admin"],
+    "DELETE /admin/users/{id}": ["admin"],
+}
+SCOPE = "read:items write:items delete:items"
+METHOD_ARN = "arn:aws:execute-api:us-east-1:123456789012:abc123/v1/GET/items/42"
+
+
+class BenchContext:
+    """The fields of the Lambda context object that the handler reads."""
+
+    function_name = "authorizer"
+    memory_limit_in_mb = 512
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:authorizer"
+    aws_request_id = "bench-request"
+
+
+def environment(issuer_url: str) -> dict[str, str]:
+    """The authorizer's environment as template.yaml sets it (logging at INFO, tracing off)."""
+    return {
+        "ISSUER": issuer_url,
+        "AUDIENCE": AUDIENCE,
+        "JWKS_URI": "",
+        "ALLOWED_ALGORITHMS": "RS256",
+        "ROUTE_SCOPES": json.dumps(ROUTE_SCOPES),
+        "POWERTOOLS_SERVICE_NAME": "authorizer",
+        "POWERTOOLS_METRICS_NAMESPACE": "Bench",
+        "POWERTOOLS_LOG_LEVEL": "INFO",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+
+
+def token_event(token: str) -> dict[str, Any]:
+    return {"type": "TOKEN", "authorizationToken": f"Bearer {token}", "methodArn": METHOD_ARN}
+
+
+@contextlib.contextmanager
+def lines_to_devnull(service_logger: logging.Logger) -> Iterator[None]:
+    """Log lines are written as in Lambda, one write per line (Lambda's stdout is unbuffered), to
+    /dev/null instead of the Lambda log pipe."""
+    with open(os.devnull, "w", buffering=1) as sink:
+        handlers = [h for h in service_logger.handlers if isinstance(h, logging.StreamHandler)]
+        previous = [h.setStream(sink) for h in handlers]
+        try:
+            yield
+        finally:
+            for handler, stream in zip(handlers, previous, strict=True):
+                handler.setStream(stream)
+
+
+def import_authorizer(env: dict[str, str]) -> ModuleType:
+    """authorizer/app.py, imported in this process with its environment (then the environment and
+    sys.path are put back, so that processes started later do not inherit them)."""
+    saved_environ, saved_path = dict(os.environ), list(sys.path)
+    os.environ.update(env)
+    sys.path.insert(0, str(AUTHORIZER))
+    try:
+        return importlib.import_module("app")  # this process imports no other `app`
+    finally:
+        os.environ.clear()
+        os.environ.update(saved_environ)
+        sys.path[:] = saved_path
+
+
+def warm(*, rounds: int, calls: int) -> list[Figure]:
+    key = BenchKey.generate()
+    public = key.public
+    with serve_issuer(key) as issuer_url:
+        app = import_authorizer(environment(issuer_url))
+        service_logger = logging.getLogger("authorizer")
+        context = BenchContext()
+
+        # Every new-token call gets a token never seen before (a distinct jti): minted up front.
+        serial = iter(range(10**9))
+        fresh = [
+            token_event(key.token(issuer_url, SCOPE, next(serial))) for _ in range(2 * (rounds + 1) * calls)
+        ]
+        fresh.reverse()
+        repeated = token_event(key.token(issuer_url, SCOPE, next(serial)))
+        floor_token = key.token(issuer_url, SCOPE, next(serial))
+        signing_input, _, signature_b64 = floor_token.rpartition(".")
+        signature = base64.urlsafe_b64decode(signature_b64 + "==")
+        message = signing_input.encode()
+
+        def floor(n: int) -> None:
+            for _ in range(n):
+                public.verify(signature, message, padding.PKCS1v15(), hashes.SHA256())
+
+        def new_token(n: int) -> None:
+            for _ in range(n):
+                app.lambda_handler(fresh.pop(), context)
+
+        def new_token_quiet(n: int) -> None:
+            service_logger.setLevel(logging.WARNING)
+            try:
+                new_token(n)
+            finally:
+                service_logger.setLevel(logging.INFO)
+
+        def repeated_token(n: int) -> None:
+            for _ in range(n):
+                app.lambda_handler(repeated, context)
+
+        with lines_to_devnull(service_logger):
+            app.lambda_handler(repeated, context)  # fetch the key set: everything after is warm
+            (shipped, quiet, again), (floor_s, *_) = interleaved_ratios(
+                floor, [new_token, new_token_quiet, repeated_token], rounds=rounds, calls=calls
+            )
+    return [
+        Figure("floor_us", floor_s * 1e6, "µs", "one RSA-2048 PKCS#1 v1.5 verify, key preloaded (the floor)"),
+        Figure(
+            "new_token_ratio",
+            shipped,
+            "x",
+            "lambda_handler, token never seen before, logging as shipped (INFO) / floor",
+            budget=4.0,
+            stretch=3.0,
+        ),
+        Figure("new_token_ratio_quiet", quiet, "x", "the same with logging at WARNING / floor"),
+        Figure(
+            "repeated_token_ratio",
+            again,
+            "x",
+            "lambda_handler, the same token again (verified-token cache) / floor",
+            budget=0.5,
+        ),
+    ]
