@@ -27,7 +27,7 @@ typecheck:
 	cd api_handler && ../$(VENV)/bin/mypy .
 	@# One run per test folder: each has its own conftest.py, which mypy would see as duplicate modules.
 	for target in "scripts/devstack bench tests/conftest.py tests/lambda_loader.py tests/test_template.py" \
-	              tests/authorizer tests/api_handler tests/e2e; do \
+	              tests/authorizer tests/api_handler tests/e2e tests/bench; do \
 		MYPYPATH=authorizer:api_handler:scripts:tests $(VENV)/bin/mypy $$target || exit 1; \
 	done
 
@@ -43,7 +43,7 @@ build:
 pytest:
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-## bench: authorizer benchmarks (ratios, not absolute timings)
+## bench: the authorizer next to its floor, cold start, memory, local-stack load (table + bench/results.json)
 bench: setup
 	$(PY) -m bench $(ARGS)
 

@@ -3,7 +3,7 @@
 Each round starts, one after the other, `python -c "import jwt"`, the authorizer's `import app`,
 `python -c "import boto3"`, the API handler's `import app`, and the authorizer's first request (a
 fresh process that imports app.py and answers one token, fetching the JWKS from a loopback issuer).
-A process is timed from spawn to exit, and its peak RSS is read from the kernel (wait4).
+A process is timed from spawn to exit, and reports its own peak RSS (VmHWM) as it ends.
 """
 
 from __future__ import annotations
@@ -27,6 +27,11 @@ AUTHORIZER, API_HANDLER = ROOT / "authorizer", ROOT / "api_handler"
 PROBE = Path(__file__).with_name("first_request_probe.py")
 
 
+# Each process reports its own high-water RSS: a child's rusage would also count the parent's pages it
+# held between fork and exec.
+PEAK_RSS = "print(next(line.split()[1] for line in open('/proc/self/status') if line.startswith('VmHWM:')))"
+
+
 @dataclass(frozen=True)
 class Run:
     seconds: float
@@ -35,23 +40,22 @@ class Run:
 
 
 def run(argv: list[str], *, cwd: Path, env: Mapping[str, str], stdin: str = "") -> Run:
+    """Run a Python process that prints its VmHWM (KiB) as its last line; time it from spawn to exit."""
     start = time.perf_counter()
-    process = subprocess.Popen(
-        argv, cwd=cwd, env=dict(env), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    process = subprocess.run(
+        argv, check=False, cwd=cwd, env=dict(env), input=stdin, capture_output=True, text=True
     )
-    # Not communicate(): it would reap the process, and wait4 is what reports its peak RSS.
-    assert process.stdin is not None
-    assert process.stdout is not None
-    with process.stdin:
-        process.stdin.write(stdin)
-    with process.stdout:
-        stdout = process.stdout.read()
-    _, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - start
-    process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
-        raise RuntimeError(f"{' '.join(argv)} (in {cwd.name}) exited with {process.returncode}")
-    return Run(seconds, usage.ru_maxrss / 1024, stdout)  # ru_maxrss is in KiB on Linux
+        raise RuntimeError(
+            f"{' '.join(argv)} (in {cwd.name}) exited with {process.returncode}: {process.stderr}"
+        )
+    *output, peak_kib = process.stdout.splitlines()
+    return Run(seconds, int(peak_kib) / 1024, "\n".join(output))
+
+
+def python_code(code: str) -> list[str]:
+    return [sys.executable, "-c", f"{code}; {PEAK_RSS}"]
 
 
 def api_environment() -> dict[str, str]:
@@ -67,7 +71,6 @@ def api_environment() -> dict[str, str]:
 
 
 def cold(*, rounds: int) -> list[Figure]:
-    python = sys.executable
     base = {"PATH": os.environ.get("PATH", ""), "LANG": "C.UTF-8"}
     key = BenchKey.generate()
     jwt_ratios, api_ratios, first_ms, authorizer_rss, api_rss = [], [], [], [], []
@@ -75,16 +78,16 @@ def cold(*, rounds: int) -> list[Figure]:
         authorizer_env = {**base, **environment(issuer_url)}
         api_env = {**base, **api_environment()}
         for _ in range(rounds):
-            import_jwt = run([python, "-c", "import jwt"], cwd=AUTHORIZER, env=base)
-            authorizer = run([python, "-c", "import app"], cwd=AUTHORIZER, env=authorizer_env)
-            import_boto3 = run([python, "-c", "import boto3"], cwd=API_HANDLER, env=base)
-            api = run([python, "-c", "import app"], cwd=API_HANDLER, env=api_env)
+            import_jwt = run(python_code("import jwt"), cwd=AUTHORIZER, env=base)
+            authorizer = run(python_code("import app"), cwd=AUTHORIZER, env=authorizer_env)
+            import_boto3 = run(python_code("import boto3"), cwd=API_HANDLER, env=base)
+            api = run(python_code("import app"), cwd=API_HANDLER, env=api_env)
             event = json.dumps(token_event(key.token(issuer_url, SCOPE, 0)))
             probe_env = {**authorizer_env, "PYTHONPATH": str(AUTHORIZER)}
-            first = run([python, str(PROBE)], cwd=AUTHORIZER, env=probe_env, stdin=event)
+            first = run([sys.executable, str(PROBE)], cwd=AUTHORIZER, env=probe_env, stdin=event)
             jwt_ratios.append(authorizer.seconds / import_jwt.seconds)
             api_ratios.append(api.seconds / import_boto3.seconds)
-            first_ms.append(json.loads(first.stdout)["first_request_seconds"] * 1e3)
+            first_ms.append(json.loads(first.stdout.splitlines()[-1])["first_request_seconds"] * 1e3)
             authorizer_rss.append(first.peak_rss_mb)
             api_rss.append(api.peak_rss_mb)
     median = statistics.median

@@ -1,5 +1,6 @@
 """Run in a fresh interpreter from authorizer/: import app.py, answer the event on stdin (the first
-request, which fetches the key set), then 200 more; print the first request's time as JSON."""
+request, which fetches the key set), then 200 more; print the first request's time as JSON, then the
+process's peak RSS in KiB."""
 
 import json
 import logging
@@ -28,3 +29,5 @@ with open(os.devnull, "w", buffering=1) as sink:
     for _ in range(200):
         app.lambda_handler(event, Context())
 print(json.dumps({"first_request_seconds": first}))
+with open("/proc/self/status", encoding="ascii") as status:
+    print(next(line.split()[1] for line in status if line.startswith("VmHWM:")))

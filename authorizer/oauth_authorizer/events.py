@@ -76,10 +76,12 @@ def _authorization(headers: object, multi_value_headers: object) -> str | None:
     sending the token, and whichever we picked may not be the one the API later reads.
     """
     values = [value for name, value in _items(headers) if name.lower() == _AUTHORIZATION]
-    for name, multi in _items(multi_value_headers):
-        if name.lower() == _AUTHORIZATION and isinstance(multi, list) and len(multi) > 1:
-            raise BadEvent("the request has more than one Authorization header")
-    if len(values) > 1:
+    sent = sum(
+        len(multi) if isinstance(multi, list) else 1
+        for name, multi in _items(multi_value_headers)
+        if name.lower() == _AUTHORIZATION
+    )
+    if len(values) > 1 or sent > 1:
         raise BadEvent("the request has more than one Authorization header")
     return _optional_text(values[0]) if values else None
 

@@ -39,6 +39,7 @@ class KeySetEvent(StrEnum):
 
 
 Listener = Callable[[KeySetEvent, str], None]
+STALE = -1  # the generation of a key set that is due for a refresh
 
 
 def _ignore(event: KeySetEvent, detail: str) -> None:
@@ -144,7 +145,13 @@ class KeySetCache:
 
     @property
     def generation(self) -> int:
-        """Goes up whenever the usable keys change or are lost: what was verified before is void."""
+        """Goes up whenever the usable keys change or are lost: what was verified before is void.
+
+        Once the key set is due for a refresh it is STALE, which matches no generation: cached
+        verifications are not trusted again until a lookup has refreshed the keys (or failed to).
+        """
+        if self._keys is None or self._clock() - self._fetched_at >= self._policy.max_age_seconds:
+            return STALE
         return self._generation
 
     @classmethod

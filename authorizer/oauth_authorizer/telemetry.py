@@ -102,11 +102,9 @@ class Telemetry:
     def _decision(
         self, level: int, reason: Reason, context: LambdaContextLike, correlation_id: str, members: str
     ) -> None:
-        now = time.time()
+        now_ms = int(time.time() * 1000)  # one instant for the metric and the log timestamp
         cold_start, self._cold_start = self._cold_start, False
-        metric = (
-            f'{{"_aws":{{"Timestamp":{int(now * 1000)}{self._decision_directive}{_REASON_MEMBERS[reason]}'
-        )
+        metric = f'{{"_aws":{{"Timestamp":{now_ms}{self._decision_directive}{_REASON_MEMBERS[reason]}'
         if not self._logger.isEnabledFor(level):
             self._handler.stream.write(metric + "}\n")
             return
@@ -119,7 +117,7 @@ class Telemetry:
         # Powertools Logger's keys, in its order; every string from outside is JSON-escaped.
         self._handler.stream.write(
             f"{metric}{_LOG_HEADS[level]}"
-            f',"timestamp":"{self._timestamp(now)}","cold_start":{"true" if cold_start else "false"}'
+            f',"timestamp":"{self._timestamp(now_ms)}","cold_start":{"true" if cold_start else "false"}'
             f'{self._function(context)},"function_request_id":{request_id}'
             f',"correlation_id":{correlation}'
             f"{trace}{members}}}\n"
@@ -152,12 +150,12 @@ class Telemetry:
             )
         return self._function_members
 
-    def _timestamp(self, now: float) -> str:
+    def _timestamp(self, now_ms: int) -> str:
         """Powertools Logger's default format, '2026-11-29 09:15:02,042+0000', in local time."""
-        second = int(now)
+        second, milliseconds = divmod(now_ms, 1000)
         if second != self._second:
             local = time.localtime(second)
             self._second = second
             self._second_text = time.strftime("%Y-%m-%d %H:%M:%S,", local)
             self._zone = time.strftime("%z", local)
-        return f"{self._second_text}{int((now - second) * 1000):03d}{self._zone}"
+        return f"{self._second_text}{milliseconds:03d}{self._zone}"

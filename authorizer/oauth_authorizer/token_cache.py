@@ -9,8 +9,9 @@ Why a cache hit is as good as a verification:
 - An entry ends at the token's `exp` (without the verification leeway) or `max_age` seconds after it
   was verified, whichever comes first. `nbf` needs no re-check: it was already in the past.
 - An entry is only valid for the key-set generation it was verified under. A new key set (rotation,
-  a withdrawn key) or the loss of the key set empties the cache, so a token signed with a key the
-  issuer withdrew stops working at the same moment as a new one would.
+  a withdrawn key) or the loss of the key set empties the cache, and once the key set is due for a
+  refresh no entry is used until it has been refreshed. So a token signed with a key the issuer
+  withdrew stops working at the same moment as it would without the cache.
 - It lives in one execution environment's memory, is bounded in entries (the oldest go first) and is
   never shared or persisted. Failures are never cached, so a flood of bad tokens cannot fill it.
 """
@@ -22,6 +23,8 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import TYPE_CHECKING
+
+from oauth_authorizer.keys import STALE
 
 if TYPE_CHECKING:  # tokens imports this module
     from oauth_authorizer.tokens import Claims
@@ -56,6 +59,8 @@ class VerifiedTokens:
 
     def get(self, digest: bytes, generation: int) -> Claims | None:
         """The claims of a token verified under this key-set generation and still in date, or None."""
+        if generation == STALE:  # the keys are due for a refresh: verify in full (which refreshes them)
+            return None
         if generation != self._generation:
             self._start(generation)
             return None
@@ -70,6 +75,8 @@ class VerifiedTokens:
 
     def put(self, digest: bytes, claims: Claims, generation: int) -> None:
         """Remember a token that has just passed full verification under `generation`."""
+        if generation == STALE:  # verified with stale keys (the issuer is down): not remembered
+            return
         if generation != self._generation:
             self._start(generation)
         if len(self._entries) >= self._max_entries:

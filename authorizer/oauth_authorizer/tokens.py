@@ -59,7 +59,7 @@ class _StrictJWS(PyJWS):
     RSA verification itself. This is the same check, rule for rule (at most two `=` and only on a
     4-aligned segment, no length ≡ 1 mod 4, only the alphabet, canonical encoding), done with one
     regex and a look at the last character. Everything else, parsing, signature, claims, stays
-    PyJWT's. PyJWT is pinned, and tests/authorizer/test_auth_tokens.py compares this with PyJWT's own
+    PyJWT's. PyJWT is pinned, and tests/authorizer/test_auth_strict_jws.py compares this with PyJWT's own
     on every edge case, and checks that the override is the method PyJWT calls.
     """
 

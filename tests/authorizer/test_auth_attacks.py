@@ -16,12 +16,15 @@ from jwt.utils import base64url_encode
 from oauth_authorizer.errors import Reason, TokenRejected
 from oauth_authorizer.keys import KeySetCache
 from oauth_authorizer.settings import Settings
+from oauth_authorizer.token_cache import VerifiedTokens
 from oauth_authorizer.tokens import TokenVerifier
 
 
-@pytest.fixture
-def verifier(settings: Settings) -> TokenVerifier:
-    return TokenVerifier(settings, KeySetCache.for_settings(settings))
+@pytest.fixture(params=["uncached", "with-token-cache"])
+def verifier(settings: Settings, request: pytest.FixtureRequest) -> TokenVerifier:
+    """Every attack is refused alike with the verified-token cache on: it only ever holds successes."""
+    cache = VerifiedTokens(max_age_seconds=300) if request.param == "with-token-cache" else None
+    return TokenVerifier(settings, KeySetCache.for_settings(settings), cache)
 
 
 def b64(data: bytes | dict[str, Any] | list[Any]) -> str:

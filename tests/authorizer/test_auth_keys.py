@@ -9,7 +9,7 @@ from authorizer_harness import Issuer, Keys, ec_key, rsa_key
 
 from devstack.ports import free_port
 from oauth_authorizer.errors import KeySetUnavailable, Reason, TokenRejected
-from oauth_authorizer.keys import KeySet, KeySetCache, KeySetEvent
+from oauth_authorizer.keys import STALE, KeySet, KeySetCache, KeySetEvent
 from oauth_authorizer.settings import KeySetPolicy
 
 DISCOVERY = "/.well-known/openid-configuration"
@@ -294,3 +294,62 @@ def test_token_without_kid_uses_the_only_key_for_its_algorithm(keys: Keys) -> No
     assert key_set.find(None, "ES256") is key_set.keys["ec-1"]["ES256"]
     two_rsa = KeySet.from_document(keys.jwks(keys.rsa, rsa_key("rsa-3")), ["RS256"])
     assert two_rsa.find(None, "RS256") is None
+
+
+# The key-set generation: what the verified-token cache checks its entries against
+
+
+def test_generation_stays_when_a_refetch_brings_the_same_keys(issuer: Issuer) -> None:
+    clock = Clock()
+    cache = cache_for(issuer, clock)
+    cache.key_for("rsa-1", "RS256")
+    first = cache.generation
+    clock.now += 601
+    cache.key_for("rsa-1", "RS256")
+    assert (first, cache.generation, issuer.hits[JWKS]) == (1, 1, 2)
+
+
+def test_generation_moves_when_the_issuer_withdraws_or_adds_a_key(issuer: Issuer, keys: Keys) -> None:
+    # GIVEN a warm cache
+    clock = Clock()
+    cache = cache_for(issuer, clock)
+    cache.key_for("rsa-1", "RS256")
+    # WHEN the issuer rotates in a new key, and later withdraws the old one
+    issuer.jwks = keys.jwks(keys.spare, keys.rsa)
+    clock.now += 601
+    cache.key_for("rsa-2", "RS256")
+    after_rotation = cache.generation
+    issuer.jwks = keys.jwks(keys.spare)
+    clock.now += 601
+    cache.key_for("rsa-2", "RS256")
+    # THEN each change of the usable keys is a new generation
+    assert (after_rotation, cache.generation) == (2, 3)
+
+
+def test_generation_moves_when_no_usable_key_set_is_left(issuer: Issuer) -> None:
+    # GIVEN a key set whose stale-if-error bound has passed while the issuer is down
+    clock = Clock()
+    cache = cache_for(issuer, clock)
+    cache.key_for("rsa-1", "RS256")
+    issuer.status = 503
+    clock.now += 601 + 3600
+    # WHEN a key is looked up, and later the issuer recovers with the very same keys
+    with pytest.raises(KeySetUnavailable):
+        cache.key_for("rsa-1", "RS256")
+    while_down = cache.generation
+    issuer.status = 200
+    clock.now += 5
+    cache.key_for("rsa-1", "RS256")
+    # THEN nothing verified before the loss stands after it
+    assert (while_down, cache.generation) == (STALE, 2)
+
+
+def test_generation_is_stale_once_the_key_set_is_due_for_refresh(issuer: Issuer) -> None:
+    clock = Clock()
+    cache = cache_for(issuer, clock)
+    before_first_fetch = cache.generation
+    cache.key_for("rsa-1", "RS256")
+    clock.now += 599.9
+    fresh = cache.generation
+    clock.now += 0.1
+    assert (before_first_fetch, fresh, cache.generation) == (STALE, 1, STALE)

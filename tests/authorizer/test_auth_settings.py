@@ -94,6 +94,9 @@ def test_missing_required_variable_is_named(issuer: Issuer, variable: str, value
         ("LEEWAY_SECONDS", "-1", "between 0 and 300"),
         ("LEEWAY_SECONDS", "301", "between 0 and 300"),
         ("SIMPLE_RESPONSES", "maybe", "not true or false"),
+        ("TOKEN_CACHE_SECONDS", "5m", "not a whole number"),
+        ("TOKEN_CACHE_SECONDS", "-1", "between 0 and 3600"),
+        ("TOKEN_CACHE_SECONDS", "3601", "between 0 and 3600"),
     ],
 )
 def test_bad_value_is_refused_naming_the_variable(
@@ -152,3 +155,10 @@ def test_template_route_table_parses(issuer: Issuer) -> None:
 
     settings = load_settings(environment(issuer, ROUTE_SCOPES=json.dumps(route_scopes())))
     assert {route.key: sorted(route.scopes) for route in settings.routes.routes} == route_scopes()
+
+
+@pytest.mark.parametrize(("raw", "seconds"), [("", 300), ("0", 0), (" 60 ", 60), ("3600", 3600)])
+def test_token_cache_lifetime_defaults_to_five_minutes_and_zero_turns_it_off(
+    issuer: Issuer, raw: str, seconds: int
+) -> None:
+    assert load_settings(environment(issuer, TOKEN_CACHE_SECONDS=raw)).token_cache_seconds == seconds

@@ -1,0 +1,66 @@
+"""`python -m bench --quick` runs end to end and writes every figure. A smoke test, not a benchmark:
+nothing here depends on how fast anything is."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+FIGURES = {
+    "floor_us": "µs",
+    "new_token_ratio": "x",
+    "new_token_ratio_quiet": "x",
+    "repeated_token_ratio": "x",
+    "cold_import_ratio": "x",
+    "api_cold_import_ratio": "x",
+    "first_request_ms": "ms",
+    "authorizer_peak_rss_mb": "MB",
+    "api_peak_rss_mb": "MB",
+    "local_requests_per_second": "req/s",
+    "local_p50_ms": "ms",
+    "local_p99_ms": "ms",
+}
+BUDGETS = {
+    "new_token_ratio": 4.0,
+    "repeated_token_ratio": 0.5,
+    "cold_import_ratio": 1.6,
+    "authorizer_peak_rss_mb": 45.0,
+}
+
+
+def test_quick_bench_writes_every_figure_as_json(tmp_path: Path) -> None:
+    # WHEN the quick bench runs (all sections, a few rounds each, a one-second load on the local stack)
+    output = tmp_path / "results.json"
+    process = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--output", str(output)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    # THEN it succeeds, prints the table, and the JSON holds every figure with its unit and budget
+    assert process.returncode == 0, process.stderr[-3000:]
+    assert f"wrote {output}" in process.stdout
+    results = json.loads(output.read_text(encoding="utf-8"))
+    assert results["units"] == FIGURES
+    assert results["budgets"] == BUDGETS
+    assert results["quick"] is True
+    for key in FIGURES:
+        assert isinstance(results[key], float), key
+        assert math.isfinite(results[key]), key
+        assert results[key] > 0, key
+        assert key in process.stdout
+    assert set(results["machine"]) == {
+        "cpu",
+        "cores",
+        "system",
+        "python",
+        "pyjwt",
+        "cryptography",
+        "aws_lambda_powertools",
+    }
