@@ -81,10 +81,11 @@ class _StrictJWS(PyJWS):
 
 
 class _StrictJWT(PyJWT):
-    """PyJWT's JWT API over _StrictJWS."""
+    """PyJWT's JWT API over _StrictJWS, with our decode options set once (not merged on every call):
+    the registered claims every access token must carry, and PyJWT's minimum key sizes enforced."""
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__(options={"require": REQUIRED_CLAIMS, "enforce_minimum_key_length": True})
         self._jws = _StrictJWS(options=self._get_sig_options())
 
 
@@ -167,7 +168,6 @@ class TokenVerifier:
                 audience=self._audiences,
                 issuer=self._issuer,
                 leeway=self._leeway,
-                options={"require": REQUIRED_CLAIMS, "enforce_minimum_key_length": True},
             )
         except jwt.PyJWTError as exc:
             raise TokenRejected(str(exc), _reason(exc)) from exc
