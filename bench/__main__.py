@@ -69,10 +69,26 @@ def table(figures: list[Figure]) -> str:
     return "\n".join(lines)
 
 
+def markdown(figures: list[Figure]) -> str:
+    """The README's table."""
+    times = "\N{MULTIPLICATION SIGN}"
+    lines = ["| Figure | Value | Budget |", "|---|---:|---|"]
+    for f in figures:
+        value = f"{f.value:.2f}{times}" if f.unit == "x" else f"{f.value:,.1f} {f.unit}"
+        budget = ""
+        if f.budget is not None:
+            budget = f"≤ {f.budget:g}{times}" if f.unit == "x" else f"≤ {f.budget:g} {f.unit}"
+        if f.stretch is not None:
+            budget += f" (stretch {f.stretch:g}{times})"
+        lines.append(f"| `{f.key}` | {value} | {budget} |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a smoke run: few rounds, budgets not enforced")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="where to write the JSON")
+    parser.add_argument("--markdown", action="store_true", help="also print the table as Markdown (README)")
     args = parser.parse_args(argv)
     started = time.time()
     if args.quick:
@@ -80,6 +96,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         figures = warm(rounds=21, calls=50) + cold(rounds=9) + throughput(seconds=10, connections=4)
     print(table(figures))
+    if args.markdown:
+        print(f"\n{markdown(figures)}\n")
     stretch = [f.key for f in figures if f.stretch is not None and f.value <= f.stretch]
     if stretch:
         print(f"* within the stretch goal too: {', '.join(stretch)}")

@@ -25,6 +25,8 @@ from cryptography.hazmat.primitives.asymmetric import padding
 
 from bench.issuer import AUDIENCE, BenchKey, serve_issuer
 from bench.measure import Figure, interleaved_ratios
+from bench.reference import SERVICE as REFERENCE_SERVICE
+from bench.reference import reference_authorizer
 
 AUTHORIZER = Path(__file__).resolve().parents[1] / "authorizer"
 # A 12-route table: the template's five routes and seven more of the kinds real APIs have.
@@ -114,7 +116,7 @@ def warm(*, rounds: int, calls: int) -> list[Figure]:
         # Every new-token call gets a token never seen before (a distinct jti): minted up front.
         serial = iter(range(10**9))
         fresh = [
-            token_event(key.token(issuer_url, SCOPE, next(serial))) for _ in range(2 * (rounds + 1) * calls)
+            token_event(key.token(issuer_url, SCOPE, next(serial))) for _ in range(3 * (rounds + 1) * calls)
         ]
         fresh.reverse()
         repeated = token_event(key.token(issuer_url, SCOPE, next(serial)))
@@ -142,10 +144,17 @@ def warm(*, rounds: int, calls: int) -> list[Figure]:
             for _ in range(n):
                 app.lambda_handler(repeated, context)
 
-        with lines_to_devnull(service_logger):
+        typical = reference_authorizer(issuer_url)
+
+        def reference(n: int) -> None:
+            for _ in range(n):
+                typical(fresh.pop())
+
+        with lines_to_devnull(service_logger), lines_to_devnull(logging.getLogger(REFERENCE_SERVICE)):
             app.lambda_handler(repeated, context)  # fetch the key set: everything after is warm
-            (shipped, quiet, again), (floor_s, *_) = interleaved_ratios(
-                floor, [new_token, new_token_quiet, repeated_token], rounds=rounds, calls=calls
+            typical(repeated)
+            (shipped, quiet, again, others), (floor_s, *_) = interleaved_ratios(
+                floor, [new_token, new_token_quiet, repeated_token, reference], rounds=rounds, calls=calls
             )
     return [
         Figure("floor_us", floor_s * 1e6, "µs", "one RSA-2048 PKCS#1 v1.5 verify, key preloaded (the floor)"),
@@ -164,5 +173,11 @@ def warm(*, rounds: int, calls: int) -> list[Figure]:
             "x",
             "lambda_handler, the same token again (verified-token cache) / floor",
             budget=0.5,
+        ),
+        Figure(
+            "reference_new_token_ratio",
+            others,
+            "x",
+            "for comparison: a typical PyJWT authorizer (PyJWKClient, jwt.decode, Powertools) / floor",
         ),
     ]

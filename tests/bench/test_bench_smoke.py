@@ -15,6 +15,7 @@ FIGURES = {
     "new_token_ratio": "x",
     "new_token_ratio_quiet": "x",
     "repeated_token_ratio": "x",
+    "reference_new_token_ratio": "x",
     "cold_import_ratio": "x",
     "api_cold_import_ratio": "x",
     "first_request_ms": "ms",
@@ -36,7 +37,7 @@ def test_quick_bench_writes_every_figure_as_json(tmp_path: Path) -> None:
     # WHEN the quick bench runs (all sections, a few rounds each, a one-second load on the local stack)
     output = tmp_path / "results.json"
     process = subprocess.run(
-        [sys.executable, "-m", "bench", "--quick", "--output", str(output)],
+        [sys.executable, "-m", "bench", "--quick", "--markdown", "--output", str(output)],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -46,6 +47,7 @@ def test_quick_bench_writes_every_figure_as_json(tmp_path: Path) -> None:
     # THEN it succeeds, prints the table, and the JSON holds every figure with its unit and budget
     assert process.returncode == 0, process.stderr[-3000:]
     assert f"wrote {output}" in process.stdout
+    assert "| `new_token_ratio` |" in process.stdout  # the README's Markdown table
     results = json.loads(output.read_text(encoding="utf-8"))
     assert results["units"] == FIGURES
     assert results["budgets"] == BUDGETS
