@@ -24,6 +24,7 @@ from typing import Protocol
 from oauth_authorizer.errors import Reason
 
 DECISION_METRIC = "Decision"
+MAX_DETAIL = 200
 _REASON_MEMBERS = {reason: f',"reason":"{reason.value}","{DECISION_METRIC}":1' for reason in Reason}
 # A decision line's level and message: every valid token's is INFO "authorized", every 401's WARNING.
 _LOG_HEADS = {
@@ -96,7 +97,13 @@ class Telemetry:
         self._decision(logging.INFO, reason, context, correlation_id, members)
 
     def rejected(self, reason: Reason, context: LambdaContextLike, correlation_id: str, detail: str) -> None:
-        """A 401: the reason and a token-free detail, never the token, the header or the event."""
+        """A 401: the reason and a token-free detail, never the token, the header or the event.
+
+        The detail may quote a value from the token's header (an unknown `kid`), so it is cut to
+        MAX_DETAIL characters: a hostile token cannot turn each rejection into kilobytes of log.
+        """
+        if len(detail) > MAX_DETAIL:
+            detail = detail[: MAX_DETAIL - 1] + "…"
         self._decision(logging.WARNING, reason, context, correlation_id, f',"detail":{_text(detail)}')
 
     def _decision(

@@ -15,7 +15,7 @@ import pytest
 from authorizer_harness import LambdaContext
 
 from oauth_authorizer.errors import Reason
-from oauth_authorizer.telemetry import Telemetry
+from oauth_authorizer.telemetry import MAX_DETAIL, Telemetry
 
 SERVICE = "authorizer"
 NAMESPACE = "OAuthProtectedApiTests"
@@ -409,3 +409,11 @@ def test_no_trace_id_when_trace_ids_are_off(monkeypatch: pytest.MonkeyPatch) -> 
     capture.telemetry.rejected(Reason.EXPIRED, CONTEXT, "r", "Signature has expired")
     # THEN no line carries a trace id
     assert [list(record) for record in capture.records()] == [DECIDED_KEYS, REJECTED_KEYS]
+
+
+def test_rejection_detail_is_cut_to_a_bounded_length() -> None:
+    capture = Capture()
+    capture.telemetry.rejected(Reason.UNKNOWN_KEY, CONTEXT, "request-1", "unknown kid '" + "k" * 10_000 + "'")
+    (record,) = capture.records()
+    detail = record["detail"]
+    assert (len(detail), detail[:13], detail[-2:]) == (MAX_DETAIL, "unknown kid '", "k…")
