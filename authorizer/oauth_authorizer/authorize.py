@@ -6,7 +6,7 @@ from typing import Any, NamedTuple
 
 from oauth_authorizer.errors import Reason
 from oauth_authorizer.events import AuthorizationRequest
-from oauth_authorizer.policy import RouteAuthority, context_for, parse_arn, simple_response
+from oauth_authorizer.policy import RouteAuthority, iam_response, parse_arn, simple_response
 from oauth_authorizer.tokens import Claims, TokenVerifier, bearer_token
 
 
@@ -27,10 +27,6 @@ def authorize(request: AuthorizationRequest, verifier: TokenVerifier, authority:
     if answer.policy is None:
         response = simple_response(claims, answer.allowed)
     else:
-        response = {
-            "principalId": claims.subject,
-            "policyDocument": answer.policy,
-            "context": context_for(claims),
-        }
+        response = iam_response(claims, answer.policy)
     reason = Reason.ALLOWED if answer.allowed else Reason.INSUFFICIENT_SCOPE
     return Decision(reason, claims, answer.route, response)

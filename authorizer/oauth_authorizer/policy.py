@@ -128,12 +128,8 @@ def policy_document(stage_arn: str, grant: Grant) -> dict[str, Any]:
     return {"Version": "2012-10-17", "Statement": statements}
 
 
-def iam_response(claims: Claims, arn: MethodArn, grant: Grant) -> dict[str, Any]:
-    return {
-        "principalId": claims.subject,
-        "policyDocument": policy_document(arn.stage_arn, grant),
-        "context": context_for(claims),
-    }
+def iam_response(claims: Claims, policy: dict[str, Any]) -> dict[str, Any]:
+    return {"principalId": claims.subject, "policyDocument": policy, "context": context_for(claims)}
 
 
 def simple_response(claims: Claims, authorized: bool) -> dict[str, Any]:

@@ -10,12 +10,25 @@ import pytest
 from authorizer_harness import ARN_PREFIX, ROUTE_SCOPES, iam_allows
 
 from oauth_authorizer.errors import BadEvent
-from oauth_authorizer.policy import MethodArn, context_for, grant_for, iam_response, simple_response
+from oauth_authorizer.policy import (
+    Grant,
+    MethodArn,
+    context_for,
+    grant_for,
+    iam_response,
+    policy_document,
+    simple_response,
+)
 from oauth_authorizer.routes import Route, RouteTable, parse_route_scopes
 from oauth_authorizer.tokens import Claims
 
 TEMPLATE = parse_route_scopes(json.dumps(ROUTE_SCOPES))
 ARN = MethodArn.parse(f"{ARN_PREFIX}/GET/items")
+
+
+def iam_response_for(claims: Claims, arn: MethodArn, grant: Grant) -> dict[str, Any]:
+    """The authorizer's IAM answer for `grant`, on the stage of `arn`."""
+    return iam_response(claims, policy_document(arn.stage_arn, grant))
 
 
 def claims_with(*scopes: str, subject: str = "auth0|user-1") -> Claims:
@@ -103,7 +116,9 @@ def test_route_keeps_its_scopes_and_iam_resource_pattern() -> None:
 
 
 def test_policy_allows_every_route_the_scopes_permit_not_only_the_called_one() -> None:
-    response = iam_response(claims_with("read:items"), ARN, grant_for(TEMPLATE, frozenset({"read:items"})))
+    response = iam_response_for(
+        claims_with("read:items"), ARN, grant_for(TEMPLATE, frozenset({"read:items"}))
+    )
     assert response == {
         "principalId": "auth0|user-1",
         "policyDocument": {
@@ -128,7 +143,7 @@ def test_policy_allows_every_route_the_scopes_permit_not_only_the_called_one() -
 
 def test_all_scopes_allow_all_routes() -> None:
     scopes = frozenset({"read:items", "write:items", "delete:items"})
-    statements = iam_response(claims_with(*scopes), ARN, grant_for(TEMPLATE, scopes))["policyDocument"][
+    statements = iam_response_for(claims_with(*scopes), ARN, grant_for(TEMPLATE, scopes))["policyDocument"][
         "Statement"
     ]
     assert statements == [
@@ -142,7 +157,7 @@ def test_all_scopes_allow_all_routes() -> None:
 
 def test_token_permitted_no_route_gets_a_deny_all_policy() -> None:
     table = parse_route_scopes('{"GET /items": ["read:items"]}')
-    statements = iam_response(claims_with(), ARN, grant_for(table, frozenset()))["policyDocument"][
+    statements = iam_response_for(claims_with(), ARN, grant_for(table, frozenset()))["policyDocument"][
         "Statement"
     ]
     assert statements == [{"Action": "execute-api:Invoke", "Effect": "Deny", "Resource": resources("*/*")}]
@@ -156,7 +171,7 @@ def test_wildcard_reaching_a_forbidden_route_gets_an_explicit_deny() -> None:
         )
     )
     # WHEN the policy is built
-    statements = iam_response(claims_with("read:items"), ARN, grant_for(table, frozenset({"read:items"})))
+    statements = iam_response_for(claims_with("read:items"), ARN, grant_for(table, frozenset({"read:items"})))
     # THEN IAM's "GET/items/*" (which also matches /items/7/audit) is fenced off by a Deny
     assert statements["policyDocument"]["Statement"] == [
         {
@@ -195,7 +210,7 @@ def test_routes_the_wildcard_cannot_reach_get_no_deny() -> None:
 )
 def test_resources_keep_partition_region_account_api_and_stage(arn: str, prefix: str) -> None:
     parsed = MethodArn.parse(arn)
-    response = iam_response(claims_with(), parsed, grant_for(TEMPLATE, frozenset()))
+    response = iam_response_for(claims_with(), parsed, grant_for(TEMPLATE, frozenset()))
     stage = arn.split("/")[1]
     assert response["policyDocument"]["Statement"][0]["Resource"] == [
         f"{prefix}:123456789012:abc123/{stage}/GET/me"
@@ -297,7 +312,7 @@ def test_one_policy_works_for_every_permitted_route_and_no_other(name: str) -> N
     checked = 0
     for scopes in scope_subsets(table):
         # WHEN one policy is built for the token (whichever route was called first)
-        response: dict[str, Any] = iam_response(claims_with(*scopes), ARN, grant_for(table, scopes))
+        response: dict[str, Any] = iam_response_for(claims_with(*scopes), ARN, grant_for(table, scopes))
         # THEN IAM allows each concrete request exactly when the route API Gateway picks for it is permitted
         for route in table.routes:
             for method, path in concrete_requests(route):
@@ -316,7 +331,7 @@ def test_one_policy_works_for_every_permitted_route_and_no_other(name: str) -> N
 def test_conflicting_greedy_route_fails_closed() -> None:
     # GIVEN a forbidden catch-all and a permitted {id} route whose IAM wildcard reaches into it
     table = parse_route_scopes('{"GET /items/{id}": [], "GET /{proxy+}": ["admin"]}')
-    response = iam_response(claims_with(), ARN, grant_for(table, frozenset()))
+    response = iam_response_for(claims_with(), ARN, grant_for(table, frozenset()))
     # THEN IAM cannot express both; the Deny wins, so nothing is over-allowed
     assert not iam_allows(response, f"{ARN_PREFIX}/GET/items/1/2")
     assert not iam_allows(response, f"{ARN_PREFIX}/GET/other")
