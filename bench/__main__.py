@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         figures = warm(rounds=3, calls=20) + cold(rounds=1) + throughput(seconds=1, connections=2)
     else:
-        figures = warm(rounds=21, calls=50) + cold(rounds=9) + throughput(seconds=10, connections=4)
+        figures = warm(rounds=21, calls=50) + cold(rounds=21) + throughput(seconds=10, connections=4)
     print(table(figures))
     if args.markdown:
         print(f"\n{markdown(figures)}\n")
