@@ -15,7 +15,6 @@ response, so every request includes a new TCP connection.
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
 import math
@@ -23,9 +22,6 @@ import os
 import shutil
 import subprocess
 import sys
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -37,7 +33,8 @@ SCRIPTS = ROOT / "scripts"
 if str(SCRIPTS) not in sys.path:  # bootstrap's .pth file puts it there too; this also works without it
     sys.path.insert(0, str(SCRIPTS))
 
-from devstack.ports import LOOPBACK  # noqa: E402 - after the code root is on sys.path
+from devstack.client import api_call, token_request  # noqa: E402 - after the code root is on sys.path
+from devstack.ports import LOOPBACK  # noqa: E402
 from devstack.stack import LocalStack, StackOptions, local_stack  # noqa: E402
 
 LOAD_SCRIPT = Path(__file__).resolve().with_name("load.mjs")
@@ -48,7 +45,6 @@ CLIENT_ID = "dev-admin"
 # Fixed for the run so the benchmark can authenticate; a development secret of a loopback-only issuer.
 CLIENT_SECRETS = {CLIENT_ID: "bench-admin-secret"}
 TOKEN_ENV = "LOAD_BEARER_TOKEN"  # how bench/load.mjs receives the token (never argv: `ps` shows argv)
-HTTP_TIMEOUT_SECONDS = 60.0
 LOAD_TIMEOUT_MARGIN_SECONDS = 60.0  # start-up and shutdown of node, on top of the load's own duration
 
 
@@ -75,28 +71,19 @@ def _loopback_url(url: str) -> str:
     return url
 
 
-def _http(method: str, url: str, headers: Mapping[str, str], data: bytes | None = None) -> tuple[int, bytes]:
-    """One request to 127.0.0.1: (status, body); an HTTP error status is an answer, not an exception."""
-    request = urllib.request.Request(_loopback_url(url), data=data, method=method, headers=dict(headers))
-    try:
-        with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT_SECONDS) as response:
-            return response.status, response.read()
-    except urllib.error.HTTPError as error:
-        with error:
-            return error.code, error.read()
-
-
 def _access_token(stack: LocalStack) -> str:
     """A real access token for `dev-admin`: an RFC 6749 §4.4 client_credentials request, HTTP Basic auth."""
-    form = urllib.parse.urlencode(
-        {"grant_type": "client_credentials", "audience": stack.issuer.config.audience}
-    ).encode()
-    basic = base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRETS[CLIENT_ID]}".encode()).decode()
-    headers = {"Authorization": f"Basic {basic}", "Content-Type": "application/x-www-form-urlencoded"}
-    status, body = _http("POST", stack.issuer.token_endpoint, headers, form)
-    if status != 200:
-        raise RuntimeError(f"token request for {CLIENT_ID} failed: HTTP {status}: {body[:200]!r}")
-    token = json.loads(body).get("access_token")
+    response = token_request(
+        stack.issuer.token_endpoint,
+        CLIENT_ID,
+        CLIENT_SECRETS[CLIENT_ID],
+        audience=stack.issuer.config.audience,
+    )
+    if response.status != 200:
+        raise RuntimeError(
+            f"token request for {CLIENT_ID} failed: HTTP {response.status}: {response.body[:200]!r}"
+        )
+    token = response.json().get("access_token")
     if not isinstance(token, str) or not token:
         raise RuntimeError(f"token response for {CLIENT_ID} has no access_token")
     return token
@@ -104,15 +91,12 @@ def _access_token(stack: LocalStack) -> str:
 
 def _check_call(stack: LocalStack, token: str, method: str, path: str, body: Any = None) -> Any:
     """One authorized API call that must succeed (2xx); its JSON answer."""
-    headers = {"Authorization": f"Bearer {token}"}
-    data = None
-    if body is not None:
-        data = json.dumps(body).encode()
-        headers["Content-Type"] = "application/json"
-    status, answer = _http(method, stack.api_url.rstrip("/") + path, headers, data)
-    if not 200 <= status < 300:
-        raise RuntimeError(f"{method} {path} before the load failed: HTTP {status}: {answer[:200]!r}")
-    return json.loads(answer) if answer else None
+    response = api_call(stack.api_url, method, path, token=token, body=body)
+    if not 200 <= response.status < 300:
+        raise RuntimeError(
+            f"{method} {path} before the load failed: HTTP {response.status}: {response.body[:200]!r}"
+        )
+    return response.json()
 
 
 def _load_command(node: str, url: str, duration_seconds: float, connections: int) -> list[str]:
