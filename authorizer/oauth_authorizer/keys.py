@@ -52,7 +52,7 @@ class KeySet:
 
     keys: Mapping[str | None, Mapping[str, PyJWK]]
     # A digest of the JWKs in use: the same keys give the same fingerprint, whatever else changed.
-    fingerprint: str = ""
+    fingerprint: str
 
     @staticmethod
     def from_document(document: object, algorithms: Iterable[str]) -> KeySet:
