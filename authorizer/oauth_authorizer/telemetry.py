@@ -37,6 +37,13 @@ _DUMPS = json.JSONEncoder(separators=(",", ":")).encode
 _text = encode_basestring_ascii
 
 
+def _directive(namespace: str, dimensions: list[str], metric: str) -> str:
+    """An EMF `CloudWatchMetrics` value: one Count metric under one dimension set."""
+    return _DUMPS(
+        [{"Namespace": namespace, "Dimensions": [dimensions], "Metrics": [{"Name": metric, "Unit": "Count"}]}]
+    )
+
+
 class LambdaContextLike(Protocol):
     @property
     def function_name(self) -> str: ...
@@ -65,15 +72,7 @@ class Telemetry:
         self._namespace = namespace
         self._service_member = f'"service":{_text(service)}'
         # Everything that is the same on every decision line, serialised once.
-        directive = _DUMPS(
-            [
-                {
-                    "Namespace": namespace,
-                    "Dimensions": [["service", "reason"]],
-                    "Metrics": [{"Name": DECISION_METRIC, "Unit": "Count"}],
-                }
-            ]
-        )
+        directive = _directive(namespace, ["service", "reason"], DECISION_METRIC)
         self._decision_directive = f',"CloudWatchMetrics":{directive}}},{self._service_member}'
         self._function_arn = ""
         self._function_members = ""
@@ -132,15 +131,7 @@ class Telemetry:
 
     def count(self, metric: str) -> None:
         """A one-off count (dimension `service` only), e.g. a key-set event."""
-        directive = _DUMPS(
-            [
-                {
-                    "Namespace": self._namespace,
-                    "Dimensions": [["service"]],
-                    "Metrics": [{"Name": metric, "Unit": "Count"}],
-                }
-            ]
-        )
+        directive = _directive(self._namespace, ["service"], metric)
         self._handler.stream.write(
             f'{{"_aws":{{"Timestamp":{int(time.time() * 1000)},"CloudWatchMetrics":{directive}}},'
             f"{self._service_member},{_text(metric)}:1}}\n"
