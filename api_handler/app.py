@@ -107,7 +107,9 @@ def build_resolver(resolver: ApiGatewayResolver) -> ApiGatewayResolver:
             @functools.wraps(func)
             def route(**params: str) -> JsonResponse:
                 event = resolver.current_event
-                caller = caller_from_authorizer_context(_authorizer_context(event))
+                caller = caller_from_authorizer_context(
+                    _authorizer_context(event), leeway=settings.leeway_seconds
+                )
                 require_scopes(caller, route_key)
                 return func(Request(event=event, caller=caller, params=params))
 

@@ -192,3 +192,20 @@ def test_page_token_key_is_one_generated_secret_resolved_at_deploy_time() -> Non
     }
     generated = resources["PageTokenSecret"]["Properties"]["GenerateSecretString"]
     assert generated == {"PasswordLength": 64, "ExcludePunctuation": True}
+
+
+def test_one_leeway_parameter_reaches_both_functions_with_their_range() -> None:
+    from items_api import settings as handler_settings
+    from oauth_authorizer import settings as authorizer_settings
+
+    resources = _translate()
+    for function in ("AuthorizerFunction", "ApiFunction"):
+        variables = resources[function]["Properties"]["Environment"]["Variables"]
+        assert variables["LEEWAY_SECONDS"] == {"Ref": "LeewaySeconds"}, function
+    parameter = load_template()["Parameters"]["LeewaySeconds"]
+    for module in (authorizer_settings, handler_settings):
+        assert (parameter["Default"], parameter["MinValue"], parameter["MaxValue"]) == (
+            module.DEFAULT_LEEWAY_SECONDS,
+            0,
+            module.MAX_LEEWAY_SECONDS,
+        )

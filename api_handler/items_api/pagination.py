@@ -12,6 +12,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+import re
 from collections.abc import Mapping
 from typing import Final
 
@@ -22,6 +23,7 @@ MAX_LIMIT: Final = 100
 MAX_TOKEN_CHARS: Final = 512
 _VERSION: Final = "1"
 _DOMAIN: Final = b"items-api/next-token/v1"
+_BASE64URL: Final = re.compile(r"[A-Za-z0-9_-]*")
 
 
 def parse_limit(query: Mapping[str, str]) -> int:
@@ -39,7 +41,17 @@ def _b64(data: bytes) -> str:
 
 
 def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    """Canonical unpadded base64url only: the one spelling `_b64` produces, so a token has exactly one form.
+
+    The standard decoder alone is lenient: it ignores `=` and unused trailing bits, so a changed last
+    character or an appended `=` would decode to the same bytes.
+    """
+    if _BASE64URL.fullmatch(text) is None:
+        raise ValueError("not unpadded base64url")
+    data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    if _b64(data) != text:
+        raise ValueError("not the canonical base64url form")
+    return data
 
 
 def _mac(key: bytes, owner: str, last_id: str) -> bytes:

@@ -11,6 +11,9 @@ from urllib.parse import urlsplit
 # An origin is scheme://host[:port], nothing more (no path, no trailing slash).
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
 MIN_PAGE_TOKEN_KEY_CHARS = 32
+# LEEWAY_SECONDS: the same variable, range and default as the authorizer's (the template sets both).
+DEFAULT_LEEWAY_SECONDS = 30
+MAX_LEEWAY_SECONDS = 300
 
 
 class SettingsError(ValueError):
@@ -27,6 +30,7 @@ class Settings:
     # Keyed HMAC secret for pagination tokens; repr=False keeps it out of any log of the settings.
     page_token_key: bytes = field(repr=False)
     page_token_key_is_ephemeral: bool
+    leeway_seconds: int = DEFAULT_LEEWAY_SECONDS
 
 
 def load_settings(environ: Mapping[str, str]) -> Settings:
@@ -58,10 +62,19 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     else:
         page_token_key, ephemeral = secrets.token_bytes(32), True
 
+    raw_leeway = environ.get("LEEWAY_SECONDS", "").strip()
+    if not raw_leeway:
+        leeway = DEFAULT_LEEWAY_SECONDS
+    elif raw_leeway.isascii() and raw_leeway.isdigit() and int(raw_leeway) <= MAX_LEEWAY_SECONDS:
+        leeway = int(raw_leeway)
+    else:
+        raise SettingsError(f"LEEWAY_SECONDS must be an integer from 0 to {MAX_LEEWAY_SECONDS}")
+
     return Settings(
         table_name=table_name,
         cors_allow_origin=cors_allow_origin,
         dynamodb_endpoint_url=endpoint,
         page_token_key=page_token_key,
         page_token_key_is_ephemeral=ephemeral,
+        leeway_seconds=leeway,
     )

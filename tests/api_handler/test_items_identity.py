@@ -77,3 +77,14 @@ def test_a_token_within_its_lifetime_or_the_leeway_is_accepted(exp: int | str) -
     caller = caller_from_authorizer_context({"sub": "auth0|alice", "exp": exp}, now=NOW)
 
     assert caller == Caller(sub="auth0|alice", scopes=frozenset(), client_id=None)
+
+
+@pytest.mark.parametrize(("leeway", "accepted"), [(0, False), (10, True)])
+def test_the_leeway_is_the_configured_one(leeway: int, accepted: bool) -> None:
+    context = {"sub": "auth0|alice", "exp": NOW - 5}
+
+    if accepted:
+        assert caller_from_authorizer_context(context, now=NOW, leeway=leeway).sub == "auth0|alice"
+    else:
+        with pytest.raises(Unauthenticated):
+            caller_from_authorizer_context(context, now=NOW, leeway=leeway)

@@ -47,6 +47,32 @@ def test_every_single_character_change_is_detected() -> None:
                 decode_page_token(KEY, "auth0|alice", tampered)
 
 
+def test_only_the_canonical_base64url_spelling_is_accepted() -> None:
+    # Non-canonical spellings decode to the same bytes with a lenient decoder: unused trailing bits set
+    # in the last character, padding, or characters outside the unpadded base64url alphabet.
+    token = encode_page_token(KEY, "auth0|alice", ITEM_ID)
+    version, id_part, mac_part = token.split(".")
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    # A 32-byte MAC is 43 characters; its last one carries 4 data bits and 2 unused ones.
+    last = alphabet.index(mac_part[-1])
+    same_bytes = [alphabet[(last & ~0b11) | low] for low in range(4) if (last & ~0b11) | low != last]
+    variants = [
+        *(f"{version}.{id_part}.{mac_part[:-1]}{char}" for char in same_bytes),
+        f"{token}=",
+        f"{token}==",
+        f"{version}.{id_part}=.{mac_part}",
+        f"{version}.{id_part}.{mac_part[:20]}\n{mac_part[20:]}",
+        f"{version}.{id_part}.{mac_part.replace('-', '+').replace('_', '/')}",
+    ]
+
+    for variant in variants:
+        if variant == token:
+            continue
+        with pytest.raises(InvalidPageToken):
+            decode_page_token(KEY, "auth0|alice", variant)
+    assert len(same_bytes) == 3
+
+
 def test_owner_and_id_cannot_be_reshuffled_between_fields() -> None:
     # ("a", "b|c") and ("a|b", "c") must not authenticate each other.
     token = encode_page_token(KEY, "a", "b|c")

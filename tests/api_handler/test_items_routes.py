@@ -57,6 +57,14 @@ def test_post_items_without_description_stores_null_description(api: ApiClient) 
     assert api.request("GET", f"/items/{created['id']}").json == created
 
 
+def test_post_items_with_null_description_is_the_same_as_none(api: ApiClient) -> None:
+    # An item shows "no description" as null, so a client may send back exactly what it read.
+    response = api.request("POST", "/items", json_body={"name": "Eggs", "description": None})
+
+    assert (response.status, response.json["description"]) == (201, None)
+    assert api.request("GET", f"/items/{response.json['id']}").json == response.json
+
+
 def test_get_item_returns_the_stored_item(api: ApiClient) -> None:
     created = api.create(ALICE, "Bread", "wholemeal")
 
