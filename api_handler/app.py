@@ -33,7 +33,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from items_api import items
 from items_api.errors import ItemsApiError, StoreError
 from items_api.identity import Caller, caller_from_authorizer_context
-from items_api.pagination import parse_limit
+from items_api.pagination import page_query, parse_limit
 from items_api.scopes import ROUTE_SCOPES, require_scopes
 from items_api.settings import load_settings
 from items_api.store import ItemStore, dynamodb_client
@@ -123,7 +123,7 @@ def build_resolver(resolver: ApiGatewayResolver) -> ApiGatewayResolver:
 
     @protected("GET /items")
     def list_items(request: Request) -> JsonResponse:
-        query = request.event.query_string_parameters
+        query = page_query(request.event.resolved_query_string_parameters)
         page = items.list_items(
             store, settings.page_token_key, request.caller.sub, parse_limit(query), query.get("next")
         )

@@ -13,7 +13,7 @@ import binascii
 import hashlib
 import hmac
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Final
 
 from items_api.errors import BadRequest, InvalidPageToken
@@ -26,10 +26,25 @@ _DOMAIN: Final = b"items-api/next-token/v1"
 _BASE64URL: Final = re.compile(r"[A-Za-z0-9_-]*")
 
 
+QUERY_PARAMETERS: Final = ("limit", "next")
+
+
+def page_query(query: Mapping[str, Sequence[str]]) -> dict[str, str]:
+    """The listing's query parameters, each given at most once (a repeated one is ambiguous: 400)."""
+    result: dict[str, str] = {}
+    for name in QUERY_PARAMETERS:
+        values = query.get(name) or []
+        if len(values) > 1:
+            raise BadRequest(f"'{name}' must be given at most once")
+        if values:
+            result[name] = values[0]
+    return result
+
+
 def parse_limit(query: Mapping[str, str]) -> int:
     """The `limit` query parameter: an integer from 1 to MAX_LIMIT, DEFAULT_LIMIT when absent."""
     raw = query.get("limit")
-    if raw is None or raw == "":
+    if raw is None:
         return DEFAULT_LIMIT
     if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_LIMIT:
         raise BadRequest(f"'limit' must be an integer from 1 to {MAX_LIMIT}")

@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from items_api.errors import BadRequest, InvalidPageToken
-from items_api.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_page_token, encode_page_token, parse_limit
+from items_api.pagination import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    decode_page_token,
+    encode_page_token,
+    page_query,
+    parse_limit,
+)
 
 KEY = b"k" * 32
 ITEM_ID = "0b7e1c9e-4a55-4e0a-9d0f-2f6a1c3b8e21"
@@ -95,13 +102,31 @@ def test_invalid_page_token_is_a_bad_request() -> None:
 
 @pytest.mark.parametrize(
     ("query", "limit"),
-    [({}, DEFAULT_LIMIT), ({"limit": ""}, DEFAULT_LIMIT), ({"limit": "1"}, 1), ({"limit": "100"}, MAX_LIMIT)],
+    [({}, DEFAULT_LIMIT), ({"limit": "1"}, 1), ({"limit": "100"}, MAX_LIMIT)],
 )
 def test_limit_defaults_and_bounds(query: dict[str, str], limit: int) -> None:
     assert parse_limit(query) == limit
 
 
-@pytest.mark.parametrize("raw", ["0", "101", "-5", "+5", "5.0", "1e2", "²", "٣", "five"])
+@pytest.mark.parametrize("raw", ["", "0", "101", "-5", "+5", "5.0", "1e2", "²", "٣", "five"])
 def test_limit_outside_the_bounds_or_not_a_plain_integer_is_rejected(raw: str) -> None:
     with pytest.raises(BadRequest):
         parse_limit({"limit": raw})
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ({}, {}),
+        ({"limit": ["5"]}, {"limit": "5"}),
+        ({"limit": ["5"], "next": ["1.a.b"], "other": ["x", "y"]}, {"limit": "5", "next": "1.a.b"}),
+    ],
+)
+def test_page_query_takes_each_parameter_once(query: dict[str, list[str]], expected: dict[str, str]) -> None:
+    assert page_query(query) == expected
+
+
+@pytest.mark.parametrize("name", ["limit", "next"])
+def test_a_repeated_page_parameter_is_a_bad_request(name: str) -> None:
+    with pytest.raises(BadRequest, match=f"^'{name}' must be given at most once$"):
+        page_query({name: ["1", "2"]})
