@@ -32,10 +32,7 @@ from typing import Any, ClassVar
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer  # type: ignore[import-untyped]
 from authlib.oauth2.base import OAuth2Error  # type: ignore[import-untyped]
-from authlib.oauth2.rfc6749 import (
-    ClientMixin,  # type: ignore[import-untyped]
-    OAuth2Request,  # type: ignore[import-untyped]
-)
+from authlib.oauth2.rfc6749 import ClientMixin, OAuth2Request  # type: ignore[import-untyped]
 from authlib.oauth2.rfc6749.errors import (  # type: ignore[import-untyped]
     InvalidRequestError,
     InvalidScopeError,
@@ -47,6 +44,7 @@ from authlib.oauth2.rfc9068 import JWTBearerTokenGenerator  # type: ignore[impor
 from flask import Flask, Response, jsonify, request
 from joserfc import jwt
 from joserfc.jwk import RSAKey
+from werkzeug.datastructures import Headers
 
 from devstack.ports import LOOPBACK, free_port
 from devstack.servers import RunningServer, start_wsgi
@@ -228,7 +226,7 @@ class JsonTokenRequest(OAuth2Request):  # type: ignore[misc]  # Authlib ships no
     the same grant and client authentication (client_secret_post from the body, or HTTP Basic).
     """
 
-    def __init__(self, method: str, uri: str, headers: Mapping[str, str], params: Mapping[str, str]):
+    def __init__(self, method: str, uri: str, headers: Headers, params: Mapping[str, str]):
         super().__init__(method=method, uri=uri, headers=headers)
         self.payload = BasicOAuth2Payload(dict(params))
 

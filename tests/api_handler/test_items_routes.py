@@ -148,8 +148,9 @@ def test_missing_scope_is_403_before_any_data_access_even_for_the_owner(
         json_body={"name": "x"} if method == "POST" else None,
     )
 
-    # THEN nothing was read, written or deleted
+    # THEN nothing was read, written or deleted, and the challenge names the route's scope (RFC 6750 §3)
     assert (response.status, response.json) == (403, {"message": "Forbidden"})
+    assert response.headers["www-authenticate"] == f'Bearer error="insufficient_scope", scope="{scope}"'
     listing = api.request("GET", "/items").json
     assert listing == {"items": [created], "next": None}
 
@@ -187,12 +188,14 @@ def test_missing_or_empty_authorizer_context_is_401(
 
     assert (response.status, response.json) == (401, {"message": "Unauthorized"})
     assert response.headers["content-type"] == "application/json"
+    assert response.headers["www-authenticate"] == 'Bearer error="invalid_token"'
 
 
 def test_an_expired_token_from_a_stale_authorizer_cache_is_401(api: ApiClient) -> None:
     response = api.request("GET", "/me", caller=Caller(ALICE.sub, expires_at=1_600_000_000))
 
     assert (response.status, response.json) == (401, {"message": "Unauthorized"})
+    assert response.headers["www-authenticate"] == 'Bearer error="invalid_token"'
 
 
 def test_principal_id_that_contradicts_sub_is_401(api: ApiClient) -> None:
