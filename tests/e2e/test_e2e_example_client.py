@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from subprocess import CompletedProcess
 
 import pytest
 from e2e_client import CLIENT_SECRETS
@@ -150,27 +151,28 @@ def test_bearer_challenges_are_parsed_as_rfc_6750_says(header: str | None, expec
     assert parse_bearer_challenge(header) == expected
 
 
+def run_cli(stack: LocalStack, *arguments: str, env: dict[str, str] | None = None) -> CompletedProcess[str]:
+    command = [
+        sys.executable,
+        str(ROOT / "examples" / "items_client.py"),
+        "--api",
+        stack.api_url,
+        "--token-url",
+        stack.issuer.token_endpoint,
+        *arguments,
+    ]
+    return subprocess.run(command, capture_output=True, text=True, timeout=60, check=False, env=env)
+
+
 def test_the_command_line_prints_the_answer(stack: LocalStack) -> None:
-    result = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "examples" / "items_client.py"),
-            "--api",
-            stack.api_url,
-            "--token-url",
-            stack.issuer.token_endpoint,
-            "--client-id",
-            "dev-reader",
-            "--audience",
-            stack.issuer.config.audience,
-            "me",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        env={"ITEMS_CLIENT_SECRET": CLIENT_SECRETS["dev-reader"], "PATH": str(Path(sys.executable).parent)},
-    )
+    # The secret from ITEMS_CLIENT_SECRET, and the audience as Auth0 wants it
+    secret_env = {
+        "ITEMS_CLIENT_SECRET": CLIENT_SECRETS["dev-reader"],
+        "PATH": str(Path(sys.executable).parent),
+    }
+    audience = stack.issuer.config.audience
+
+    result = run_cli(stack, "--client-id", "dev-reader", "--audience", audience, "me", env=secret_env)
 
     assert (result.returncode, result.stderr) == (0, "")
     assert json.loads(result.stdout) == {
@@ -181,26 +183,9 @@ def test_the_command_line_prints_the_answer(stack: LocalStack) -> None:
 
 
 def test_the_command_line_reports_a_403_in_one_line(stack: LocalStack) -> None:
-    result = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "examples" / "items_client.py"),
-            "--api",
-            stack.api_url,
-            "--token-url",
-            stack.issuer.token_endpoint,
-            "--client-id",
-            "dev-reader",
-            "--client-secret",
-            CLIENT_SECRETS["dev-reader"],
-            "create",
-            "x",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    secret = CLIENT_SECRETS["dev-reader"]
+
+    result = run_cli(stack, "--client-id", "dev-reader", "--client-secret", secret, "--json", "create", "x")
 
     assert (result.returncode, result.stdout) == (1, "")
     assert result.stderr == (
