@@ -126,7 +126,7 @@ def test_auth0_rfc9068_access_token_is_at_jwt_with_client_id(verifier: TokenVeri
     claims = verifier.verify(shaped(keys.rsa, "auth0", "access_token_rfc9068", iss=AUTH0))
     assert (claims.client_id, claims.scopes) == (
         "my_client_id",
-        {"openid", "profile", "read:patients", "read:admin"},
+        frozenset({"openid", "profile", "read:patients", "read:admin"}),
     )
 
 
@@ -153,7 +153,7 @@ def test_okta_access_token_carries_scp_as_an_array_and_its_client_in_cid(
     assert (claims.subject, claims.client_id, claims.scopes) == (
         "00ujmkLgagxeRrAg20g3",
         "nmdP1fcyvdVO11AL7ECm",
-        {"openid", "email", "flights", "custom"},
+        frozenset({"openid", "email", "flights", "custom"}),
     )
 
 
@@ -164,7 +164,7 @@ def test_cognito_access_token_without_aud_is_bound_by_its_client_id(
     assert (claims.subject, claims.client_id, claims.scopes) == (
         "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee",
         COGNITO_CLIENT,
-        {"aws.cognito.signin.user.admin"},
+        frozenset({"aws.cognito.signin.user.admin"}),
     )
 
 
@@ -172,7 +172,7 @@ def test_cognito_client_credentials_scopes_are_mapped_to_route_scopes(
     verifier: TokenVerifier, keys: Keys
 ) -> None:
     claims = verifier.verify(shaped(keys.rsa, "cognito", "client_credentials_access_token"))
-    assert (claims.client_id, claims.scopes) == (COGNITO_CLIENT, {"write:items"})
+    assert (claims.client_id, claims.scopes) == (COGNITO_CLIENT, frozenset({"write:items"}))
 
 
 def test_cognito_access_token_with_aud_must_match_by_aud(verifier: TokenVerifier, keys: Keys) -> None:
@@ -209,18 +209,25 @@ def test_entra_v1_access_token_names_its_client_in_appid(verifier: TokenVerifier
     assert (claims.issuer, claims.client_id, claims.scopes) == (
         ENTRA_V1,
         "75dbe77f-10a3-4e59-85fd-8c127544f17c",
-        {"user_impersonation"},
+        frozenset({"user_impersonation"}),
     )
 
 
 def test_entra_v2_access_token_names_its_client_in_azp(verifier: TokenVerifier, keys: Keys) -> None:
     claims = verifier.verify(shaped(keys.rsa, "entra", "v2_access_token"))
-    assert (claims.issuer, claims.client_id, claims.scopes) == (ENTRA_V2, ENTRA_API, {"read:items"})
+    assert (claims.issuer, claims.client_id, claims.scopes) == (
+        ENTRA_V2,
+        ENTRA_API,
+        frozenset({"read:items"}),
+    )
 
 
 def test_entra_app_only_token_gets_its_roles_as_scopes(verifier: TokenVerifier, keys: Keys) -> None:
     claims = verifier.verify(shaped(keys.rsa, "entra", "v2_app_only_access_token"))
-    assert (claims.client_id, claims.scopes) == ("75dbe77f-10a3-4e59-85fd-8c127544f17c", {"read:items"})
+    assert (claims.client_id, claims.scopes) == (
+        "75dbe77f-10a3-4e59-85fd-8c127544f17c",
+        frozenset({"read:items"}),
+    )
 
 
 def test_entra_roles_must_be_an_array_of_scope_strings(verifier: TokenVerifier, keys: Keys) -> None:
@@ -230,7 +237,7 @@ def test_entra_roles_must_be_an_array_of_scope_strings(verifier: TokenVerifier, 
 
 def test_keycloak_access_token_is_typ_bearer_with_azp_as_client(verifier: TokenVerifier, keys: Keys) -> None:
     claims = verifier.verify(shaped(keys.rsa, "keycloak", "access_token"))
-    assert (claims.client_id, claims.scopes) == ("demo-app", {"openid", "email", "profile"})
+    assert (claims.client_id, claims.scopes) == ("demo-app", frozenset({"openid", "email", "profile"}))
     # AND before Keycloak 25 its access tokens also carried the request's nonce (25's upgrading notes)
     assert (
         verifier.verify(shaped(keys.rsa, "keycloak", "access_token", nonce="j3c47ia97u")).client_id
