@@ -68,7 +68,13 @@ PROFILES: Mapping[str, Profile] = MappingProxyType(
             ),
             Profile("entra", (("scp", ScopeForm.EITHER), ("roles", ScopeForm.ARRAY)), ("azp", "appid")),
             Profile(
-                "keycloak", _STANDARD_SCOPES, ("azp",), required_values=MappingProxyType({"typ": "Bearer"})
+                "keycloak",
+                _STANDARD_SCOPES,
+                ("azp",),
+                required_values=MappingProxyType({"typ": "Bearer"}),
+                # Keycloak before 25 copied the request's nonce into access tokens (25's upgrading notes);
+                # its ID tokens still say `typ: ID`, which is refused.
+                access_token_marks=frozenset({"nonce"}),
             ),
         )
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -194,3 +195,14 @@ def test_anything_but_one_bearer_token_is_rejected(value: str | None, reason: Re
     with pytest.raises(TokenRejected) as caught:
         bearer_token(value)
     assert caught.value.reason is reason
+
+
+def test_inline_jwks_verifies_with_no_discovery_and_no_network(issuer: Issuer, keys: Keys) -> None:
+    # GIVEN the issuer's public keys given inline (the issuer itself is up, and counts requests)
+    verifier = verifier_for(load_settings(environment(issuer, JWKS=json.dumps(keys.jwks()))))
+    # WHEN its tokens arrive, and one with a kid the set does not have
+    assert verifier.verify(mint(keys.ec, claims(issuer))).subject == "auth0|user-1"
+    with pytest.raises(TokenRejected) as caught:
+        verifier.verify(mint(keys.spare, claims(issuer)))
+    # THEN the unknown kid is refused without a refetch, and nothing was ever fetched
+    assert (caught.value.reason, sum(issuer.hits.values())) == (Reason.UNKNOWN_KEY, 0)

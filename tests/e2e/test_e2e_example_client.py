@@ -176,6 +176,7 @@ def test_the_command_line_prints_the_answer(stack: LocalStack) -> None:
 
     assert (result.returncode, result.stderr) == (0, "")
     assert json.loads(result.stdout) == {
+        "iss": stack.issuer.config.issuer,
         "sub": "dev-reader@clients",
         "scopes": ["read:items"],
         "client_id": "dev-reader",
