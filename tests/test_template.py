@@ -312,7 +312,7 @@ def test_reserved_concurrency_is_optional_and_off_by_default(
 ) -> None:
     template = load_template()
     assert template["Parameters"][parameter]["Default"] == 0
-    assert template["Conditions"][condition] == {"Fn::Not": [{"Fn::Equals": [{"Ref": parameter}, 0]}]}
+    assert template["Conditions"][condition] == {"Fn::Not": [{"Fn::Equals": [{"Ref": parameter}, "0"]}]}
     assert _translate()[function]["Properties"]["ReservedConcurrentExecutions"] == {
         "Fn::If": [condition, {"Ref": parameter}, {"Ref": "AWS::NoValue"}]
     }
