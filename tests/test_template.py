@@ -373,7 +373,13 @@ def test_api_gateway_logging_role_is_created_by_default_and_outlives_the_stack()
     assert resources["ApiGatewayLoggingRole"]["Properties"]["ManagedPolicyArns"] == [
         {"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"}
     ]
-    assert resources["ApiAccessLogGroup"]["DependsOn"] == "ApiGatewayLoggingReady"
+    # The stage (through its access log destination) waits for the account's role when the stack sets it.
+    assert _stage(resources)["AccessLogSetting"]["DestinationArn"] == {
+        "Fn::GetAtt": ["ApiAccessLogGroup", "Arn"]
+    }
+    assert resources["ApiAccessLogGroup"]["Metadata"]["WaitsFor"] == {
+        "Fn::If": ["CreatesLoggingRole", {"Ref": "ApiGatewayAccount"}, ""]
+    }
 
 
 # ---- Alarms: each watches a metric exactly as it is emitted (telemetry.py's EMF lines, or AWS's own)
