@@ -356,9 +356,11 @@ def test_table_has_deletion_protection() -> None:
     assert load_template()["Resources"]["ItemsTable"]["Properties"]["DeletionProtectionEnabled"] is True
 
 
-def test_a_guided_deploy_asks_only_for_the_issuer_and_the_audience() -> None:
+def test_a_guided_deploy_needs_nothing_but_the_issuer_and_the_audience() -> None:
     parameters = load_template()["Parameters"]
-    assert {name for name, p in parameters.items() if "Default" not in p} == {"Issuer", "Audience"}
+    # Issuer and Audience default to empty only so that Issuers can replace them (the OneIssuerForm rule).
+    assert {name for name, p in parameters.items() if p.get("Default", "") == ""} >= {"Issuer", "Audience"}
+    assert all("Default" in p for p in parameters.values())
 
 
 def test_api_gateway_logging_role_is_created_by_default_and_outlives_the_stack() -> None:
@@ -406,7 +408,15 @@ def _emitted_lines(level: int) -> list[dict[str, Any]]:
         logger=logger,
     )
     telemetry.rejected(Reason.JWKS_UNAVAILABLE, _Context(), "request-1", "key set unavailable")
-    telemetry.decided(Reason.ALLOWED, _Context(), "request-2", subject="s", client_id="c", route="GET /me")
+    telemetry.decided(
+        Reason.ALLOWED,
+        _Context(),
+        "request-2",
+        issuer="https://issuer.example/",
+        subject="s",
+        client_id="c",
+        route="GET /me",
+    )
     return [json.loads(line) for line in stream.getvalue().splitlines()]
 
 

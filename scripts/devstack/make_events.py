@@ -206,6 +206,7 @@ def authorizer_context(token_claims: dict[str, Any]) -> dict[str, str]:
     """requestContext.authorizer as API Gateway hands it to the API: the context as strings + principalId."""
     context = {
         "sub": token_claims["sub"],
+        "iss": token_claims["iss"],
         "scope": " ".join(sorted(token_claims.get("scope", "").split())),
         "client_id": token_claims["azp"],
         "grant_type": token_claims["gty"],

@@ -32,6 +32,7 @@ API_OUTCOMES: list[tuple[str, int, Any]] = [
         "api-get-me.json",
         200,
         {
+            "iss": "https://issuer.devstack.invalid/",
             "sub": "dev-admin@clients",
             "scopes": ["delete:items", "read:items", "write:items"],
             "client_id": "dev-admin",
