@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 # SAM CLI would otherwise send telemetry; nothing here talks to anything but 127.0.0.1.
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: setup run test lint typecheck validate build pytest bench events invoke clean
+.PHONY: setup run test lint typecheck validate checkov build pytest bench events invoke clean
 
 setup:
 	@bash scripts/bootstrap.sh
@@ -16,7 +16,7 @@ run: setup
 	@$(PY) -m devstack $(ARGS)
 
 ## test: linters, type checks, template lint, and every test
-test: setup lint typecheck validate build pytest
+test: setup lint typecheck validate checkov build pytest
 
 lint:
 	$(VENV)/bin/ruff check .
@@ -33,6 +33,13 @@ typecheck:
 
 validate:
 	$(VENV)/bin/sam validate --lint --template template.yaml
+	$(VENV)/bin/cfn-lint --include-checks I -- template.yaml
+
+## checkov: the template against checkov's policies; any failed check fails (skips: README, "Running it in production")
+# --skip-download and BC_SKIP_MAPPING: checkov asks its vendor's API for guidelines otherwise.
+checkov:
+	BC_SKIP_MAPPING=TRUE CKV_SKIP_PACKAGE_UPDATE_CHECK=true $(VENV)/checkov/bin/checkov --file template.yaml \
+		--framework cloudformation --skip-download --compact --quiet
 
 # `sam build` needs the runtime's interpreter (python3.13) on PATH; the venv has it when bootstrap found one.
 build:

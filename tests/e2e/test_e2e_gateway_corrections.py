@@ -228,11 +228,10 @@ def test_cors_preflight_is_not_authorized() -> None:
 
 
 def _unknown_route_answer() -> tuple[int, Any]:
-    # API Gateway's MISSING_AUTHENTICATION_TOKEN response: the template's definition, else AWS's own.
-    responses = load_template()["Resources"]["Api"]["Properties"]["GatewayResponses"]
-    defined = responses.get("MISSING_AUTHENTICATION_TOKEN")
-    if defined is None:
-        return 403, {"message": "Missing Authentication Token"}
+    # API Gateway's MISSING_AUTHENTICATION_TOKEN response as the template defines it (404 "Not found").
+    defined = load_template()["Resources"]["Api"]["Properties"]["GatewayResponses"][
+        "MISSING_AUTHENTICATION_TOKEN"
+    ]
     return int(defined["StatusCode"]), json.loads(defined["ResponseTemplates"]["application/json"])
 
 
