@@ -1,0 +1,183 @@
+"""`sam local start-api` as the README's Docker section shows it (on a free port instead of 3000), in
+Docker, with events/env.json and DynamoDB Local on the Docker network: each answer checked, including
+where SAM CLI's emulator differs from API Gateway (the README lists those differences)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from event_outcomes import IDENTITY
+from sam_local import VENV_BIN, Sam
+
+from devstack.client import HttpResponse, api_call, http
+from devstack.make_events import EVENTS_DIR, committed_token
+from devstack.ports import LOOPBACK, free_port
+from devstack.template import ROOT
+
+README = ROOT / "README.md"
+NOT_AUTHORIZED = {"message": "User is not authorized to access this resource"}
+
+
+def event_token(case: str) -> str:
+    event = json.loads((EVENTS_DIR / f"authorizer-token-{case}.json").read_text(encoding="utf-8"))
+    header: str = event["authorizationToken"]
+    return header.removeprefix("Bearer ")
+
+
+def lambda_containers() -> set[str]:
+    result = subprocess.run(
+        ["docker", "ps", "--quiet", "--filter", "label=sam.cli.container.type=lambda"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return set(result.stdout.split())
+
+
+@pytest.fixture(scope="module")
+def api_url(sam: Sam, built: Path, dynamodb: str) -> Iterator[str]:
+    """`sam local start-api --parameter-overrides Architecture=$ARCH`, until it answers; stopped after."""
+    port = free_port()
+    command = [
+        str(VENV_BIN / "sam"),
+        "local",
+        "start-api",
+        *sam.arch_args(),
+        *sam.extra,
+        "--port",
+        str(port),
+    ]
+    log = (ROOT / ".local" / "start-api.log").open("w", encoding="utf-8")
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=sam.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    url = f"http://{LOOPBACK}:{port}"
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            assert process.poll() is None, (ROOT / ".local" / "start-api.log").read_text()
+            try:
+                http("GET", f"{url}/me")
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "sam local start-api did not answer in 180 s"
+                time.sleep(1)
+        yield url
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        log.close()
+
+
+def body(response: HttpResponse) -> object:
+    return response.json()
+
+
+def test_valid_token_reaches_every_route_and_dynamodb_local(api_url: str) -> None:
+    token = committed_token()
+
+    me = api_call(api_url, "GET", "/me", token=token)
+    empty = api_call(api_url, "GET", "/items", token=token)
+    created = api_call(api_url, "POST", "/items", token=token, body={"name": "from start-api"})
+    item = body(created)
+    assert isinstance(item, dict)
+    fetched = api_call(api_url, "GET", f"/items/{item['id']}", token=token)
+    listed = api_call(api_url, "GET", "/items", token=token)
+    deleted = api_call(api_url, "DELETE", f"/items/{item['id']}", token=token)
+    gone = api_call(api_url, "GET", f"/items/{item['id']}", token=token)
+
+    assert (me.status, body(me)) == (200, IDENTITY)
+    assert (empty.status, body(empty)) == (200, {"items": [], "next": None})
+    assert created.status == 201
+    assert item["name"] == "from start-api"
+    assert (fetched.status, body(fetched)) == (200, item)
+    assert (listed.status, body(listed)) == (200, {"items": [item], "next": None})
+    assert deleted.status == 204
+    assert (gone.status, body(gone)) == (404, {"message": "Item not found"})
+
+
+def test_missing_scope_token_gets_only_the_routes_its_scopes_allow(api_url: str) -> None:
+    token = event_token("missing-scope")
+
+    listed = api_call(api_url, "GET", "/items", token=token)
+    created = api_call(api_url, "POST", "/items", token=token, body={"name": "writer's"})
+
+    assert (listed.status, body(listed)) == (403, NOT_AUTHORIZED)
+    assert created.status == 201
+
+
+def test_expired_token_gets_502_from_the_emulator_where_api_gateway_says_401(api_url: str) -> None:
+    response = api_call(api_url, "GET", "/items", token=event_token("expired"))
+
+    assert (response.status, body(response)) == (502, {"message": "Internal server error"})
+
+
+def test_request_without_a_bearer_token_is_401_before_the_authorizer(api_url: str) -> None:
+    missing = http("GET", f"{api_url}/items")
+    basic = http("GET", f"{api_url}/items", headers={"Authorization": "Basic ZGV2OmRldg=="})
+
+    assert (missing.status, body(missing)) == (401, {"message": "Unauthorized"})
+    assert (basic.status, body(basic)) == (401, {"message": "Unauthorized"})
+    # No GatewayResponses locally: none of the template's WWW-Authenticate challenge.
+    assert "WWW-Authenticate" not in missing.headers
+
+
+def test_readme_curl_line_lists_the_items(api_url: str) -> None:
+    # GIVEN the README's curl command, pointed at this run's port
+    lines = [line for line in README.read_text(encoding="utf-8").splitlines() if line.startswith("curl ")]
+    (curl,) = [line for line in lines if "devstack.make_events --token" in line]
+    port = api_url.rsplit(":", 1)[1]
+
+    result = subprocess.run(
+        ["bash", "-c", curl.replace(f"http://{LOOPBACK}:3000", api_url)],
+        cwd=ROOT,
+        env={**os.environ, "PATH": f"{VENV_BIN}:{os.environ['PATH']}"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert f"http://{LOOPBACK}:3000/" in curl
+    assert port != "3000"
+    assert result.returncode == 0, result.stderr
+    listed = json.loads(result.stdout)
+    assert [item["name"] for item in listed["items"]] == []
+
+
+def test_stopping_start_api_leaves_no_function_container(sam: Sam, built: Path, dynamodb: str) -> None:
+    # A start-api of its own (the module's one is still up): its warm containers start, and the same
+    # Ctrl-C-like SIGTERM that ends the README's `sam local start-api` removes them.
+    before = lambda_containers()
+    port = free_port()
+    process = subprocess.Popen(
+        [str(VENV_BIN / "sam"), "local", "start-api", *sam.arch_args(), *sam.extra, "--port", str(port)],
+        cwd=ROOT,
+        env=sam.env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        if lambda_containers() - before:
+            break
+        time.sleep(1)
+    started = lambda_containers() - before
+
+    os.killpg(process.pid, signal.SIGTERM)
+    process.wait(timeout=60)
+
+    assert started, "warm_containers = EAGER should start the functions' containers"
+    assert lambda_containers() - before == set()
