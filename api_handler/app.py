@@ -123,7 +123,7 @@ def build_resolver(resolver: ApiGatewayResolver) -> ApiGatewayResolver:
     def list_items(request: Request) -> JsonResponse:
         query = request.event.query_string_parameters
         page = items.list_items(
-            store, settings.page_token_key, request.caller.sub, parse_limit(query), query.get("next")
+            store, settings.page_token_key, request.caller.owner, parse_limit(query), query.get("next")
         )
         return _json(HTTPStatus.OK, page)
 
@@ -131,18 +131,18 @@ def build_resolver(resolver: ApiGatewayResolver) -> ApiGatewayResolver:
     def create_item(request: Request) -> JsonResponse:
         event = request.event
         body = parse_json_object(body_bytes(event.body, bool(event.is_base64_encoded)))
-        item = items.create_item(store, request.caller.sub, new_item_from_body(body))
+        item = items.create_item(store, request.caller.owner, new_item_from_body(body))
         location = f"{_request_path(event).rstrip('/')}/{item.id}"
         return _json(HTTPStatus.CREATED, items.item_view(item), {"Location": location})
 
     @protected("GET /items/{id}")
     def get_item(request: Request) -> JsonResponse:
-        item = items.get_item(store, request.caller.sub, request.params["id"])
+        item = items.get_item(store, request.caller.owner, request.params["id"])
         return _json(HTTPStatus.OK, items.item_view(item))
 
     @protected("DELETE /items/{id}")
     def delete_item(request: Request) -> JsonResponse:
-        items.delete_item(store, request.caller.sub, request.params["id"])
+        items.delete_item(store, request.caller.owner, request.params["id"])
         return _json(HTTPStatus.NO_CONTENT, "")
 
     def api_error(exc: ItemsApiError) -> JsonResponse:

@@ -11,7 +11,7 @@ from aws_lambda_powertools.logging import Logger
 from oauth_authorizer.authorize import authorize
 from oauth_authorizer.errors import Rejected
 from oauth_authorizer.events import read_event
-from oauth_authorizer.keys import KeySetCache, KeySetEvent
+from oauth_authorizer.keys import KeySetEvent, Listener, key_resolvers
 from oauth_authorizer.policy import RouteAuthority
 from oauth_authorizer.settings import load_settings
 from oauth_authorizer.telemetry import LambdaContextLike, Telemetry
@@ -33,15 +33,22 @@ TELEMETRY = Telemetry(
 _invocation: dict[str, str] = {}
 
 
-def _on_key_set_event(event: KeySetEvent, detail: str) -> None:
-    if event is KeySetEvent.FETCHED:
-        logger.info("key set fetched", extra={"key_set": detail, **_invocation})
-        return
-    logger.warning(f"key set {event.value}", extra={"key_set": detail, **_invocation})
-    TELEMETRY.count(f"KeySet_{event.value}")
+def _key_set_listener(issuer: str) -> Listener:
+    """Logs and counts one issuer's key-set events, labelled with that issuer."""
+
+    def on_event(event: KeySetEvent, detail: str) -> None:
+        if event is KeySetEvent.FETCHED:
+            logger.info("key set fetched", extra={"issuer": issuer, "key_set": detail, **_invocation})
+            return
+        logger.warning(f"key set {event.value}", extra={"issuer": issuer, "key_set": detail, **_invocation})
+        TELEMETRY.count(f"KeySet_{event.value}", issuer=issuer)
+
+    return on_event
 
 
-KEYS = KeySetCache.for_settings(SETTINGS, listener=_on_key_set_event)
+# One key set per issuer, nothing fetched yet: each is loaded on the first token that names its issuer
+# (an inline key set is parsed here, and a key that suits no allowed algorithm fails the cold start).
+KEYS = key_resolvers(SETTINGS, _key_set_listener)
 TOKENS = (
     VerifiedTokens(max_age_seconds=SETTINGS.token_cache_seconds) if SETTINGS.token_cache_seconds else None
 )
@@ -66,6 +73,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContextLike) -> dict[st
         context,
         correlation_id,
         subject=claims.subject,
+        issuer=claims.issuer,
         client_id=claims.client_id,
         route=decision.route,
     )

@@ -14,6 +14,7 @@ ALL_SCOPES = {"read:items", "write:items", "delete:items"}
 # The scopes of each non-expired token case.
 CASE_SCOPES = {"valid": ALL_SCOPES, "missing-scope": {"write:items"}}
 IDENTITY = {
+    "iss": "https://issuer.devstack.invalid/",
     "sub": "dev-admin@clients",
     "scopes": ["delete:items", "read:items", "write:items"],
     "client_id": "dev-admin",

@@ -7,6 +7,7 @@ exactly that mapping for both, so this module only sees a plain mapping.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -14,8 +15,10 @@ from typing import Any
 
 from items_api.errors import Unauthenticated
 
-# DynamoDB caps a partition key at 2048 bytes; a subject is far shorter in practice.
+# DynamoDB caps a partition key at 2048 bytes; a subject or an issuer is far shorter in practice.
 MAX_SUBJECT_CHARS = 512
+MAX_ISSUER_CHARS = 512
+MAX_OWNER_BYTES = 2048
 # The authorizer's default leeway. API Gateway may serve a cached decision for up to the cache TTL after
 # the token expired; re-checking `exp` here closes that window to this leeway.
 EXPIRY_LEEWAY_SECONDS = 30
@@ -23,11 +26,21 @@ EXPIRY_LEEWAY_SECONDS = 30
 
 @dataclass(frozen=True)
 class Caller:
-    """Who is calling: the token's subject, its granted scopes and the OAuth client it was issued to."""
+    """Who is calling: the token's issuer and subject, its granted scopes and its OAuth client."""
 
+    iss: str
     sub: str
     scopes: frozenset[str]
     client_id: str | None
+
+    @property
+    def owner(self) -> str:
+        """The caller's partition key: the pair (iss, sub), so one `sub` from two issuers is two owners.
+
+        A JSON array is unambiguous (no pair can be re-split into another) and pure ASCII (json.dumps
+        escapes the rest, a lone surrogate included), so it is always a valid DynamoDB string key.
+        """
+        return json.dumps([self.iss, self.sub])
 
 
 def _optional_text(context: Mapping[str, Any], key: str) -> str | None:
@@ -73,5 +86,14 @@ def caller_from_authorizer_context(context: Mapping[str, Any] | None, now: float
         raise Unauthenticated
     if sub is None or len(sub) > MAX_SUBJECT_CHARS:
         raise Unauthenticated
+    # The authorizer always names the issuer; without it the owner is unknown, so nothing is served.
+    iss = _optional_text(context, "iss")
+    if iss is None or len(iss) > MAX_ISSUER_CHARS:
+        raise Unauthenticated
     scope = _optional_text(context, "scope") or ""
-    return Caller(sub=sub, scopes=frozenset(scope.split()), client_id=_optional_text(context, "client_id"))
+    caller = Caller(
+        iss=iss, sub=sub, scopes=frozenset(scope.split()), client_id=_optional_text(context, "client_id")
+    )
+    if len(caller.owner) > MAX_OWNER_BYTES:  # ASCII: characters are bytes
+        raise Unauthenticated
+    return caller

@@ -40,7 +40,12 @@ def item_view(item: Item) -> dict[str, Any]:
 
 def me_view(caller: Caller) -> dict[str, Any]:
     """The caller as the authorizer saw it."""
-    return {"sub": caller.sub, "scopes": sorted(caller.scopes), "client_id": caller.client_id}
+    return {
+        "iss": caller.iss,
+        "sub": caller.sub,
+        "scopes": sorted(caller.scopes),
+        "client_id": caller.client_id,
+    }
 
 
 def _checked_id(item_id: str) -> str:

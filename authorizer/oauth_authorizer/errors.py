@@ -19,8 +19,11 @@ class Reason(StrEnum):
     EXPIRED = "expired"
     NOT_YET_VALID = "not_yet_valid"
     WRONG_ISSUER = "wrong_issuer"
+    UNKNOWN_ISSUER = "unknown_issuer"  # an `iss` that no configured issuer has: nothing is fetched
     WRONG_AUDIENCE = "wrong_audience"
     INVALID_CLAIMS = "invalid_claims"
+    ID_TOKEN = "id_token"  # noqa: S105 - an OpenID Connect ID token presented as an access token
+    WRONG_TOKEN_TYPE = "wrong_token_type"  # noqa: S105 - a JOSE `typ` or type claim of another kind of JWT
     JWKS_UNAVAILABLE = "jwks_unavailable"
     BAD_EVENT = "bad_event"
 

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 from jwt import PyJWK, PyJWTError
 
 from oauth_authorizer.errors import ConfigurationError, KeySetUnavailable, Reason, TokenRejected
-from oauth_authorizer.settings import KeySetPolicy, Settings, check_fetchable_url
+from oauth_authorizer.settings import IssuerSettings, KeySetPolicy, Settings, check_fetchable_url
 
 # Which algorithms a key of each type can verify when the JWK does not name its own `alg`.
 _RSA = frozenset({"RS256", "RS384", "RS512", "PS256", "PS384", "PS512"})
@@ -55,29 +55,30 @@ class KeySet:
     fingerprint: str
 
     @staticmethod
-    def from_document(document: object, algorithms: Iterable[str]) -> KeySet:
-        if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
+    def from_document(
+        document: object, algorithms: Iterable[str], *, strict_for: str | None = None
+    ) -> KeySet:
+        """The usable keys of a JWK Set; a fetched set's unusable keys are skipped.
+
+        `strict_for` names the setting of an inline key set: there every key must be usable with
+        one of the algorithms (and a kid appear once), or the cold start fails naming the setting.
+        """
+        if not isinstance(document, Mapping) or not isinstance(document.get("keys"), list):
             raise KeySetUnavailable("the JWKS document is not a JWK Set")
         allowed = frozenset(algorithms)
         keys: dict[str | None, dict[str, PyJWK]] = {}
         used: list[object] = []
-        for jwk in document["keys"]:
-            if not isinstance(jwk, dict) or not _is_signing_key(jwk):
-                continue
-            kid = jwk.get("kid")
-            if kid is not None and not isinstance(kid, str):
-                continue
-            bound: dict[str, PyJWK] = {}
-            for alg in sorted(_algorithms_for(jwk) & allowed):
-                try:
-                    bound[alg] = PyJWK(jwk, algorithm=alg)
-                except PyJWTError:  # the key does not fit the algorithm (type, curve) or is unreadable
-                    continue
+        for index, jwk in enumerate(document["keys"]):
+            bound = _bound_key(jwk, allowed)
+            kid = jwk.get("kid") if isinstance(jwk, dict) else None
             if bound and kid not in keys:
                 keys[kid] = bound
                 used.append(jwk)
+            elif strict_for is not None:
+                problem = "appears twice" if bound else f"cannot verify any of {sorted(allowed)}"
+                raise ConfigurationError(strict_for, f"key {index} (kid {kid!r}) {problem}")
         if not keys:
-            raise KeySetUnavailable("the JWK Set has no usable key for ALLOWED_ALGORITHMS")
+            raise KeySetUnavailable("the JWK Set has no usable key for the allowed algorithms")
         fingerprint = hashlib.sha256(json.dumps(used, sort_keys=True).encode()).hexdigest()
         return KeySet(keys, fingerprint)
 
@@ -91,6 +92,22 @@ class KeySet:
 
     def knows(self, kid: str) -> bool:
         return kid in self.keys
+
+
+def _bound_key(jwk: object, allowed: frozenset[str]) -> dict[str, PyJWK]:
+    """A signing JWK as a PyJWK per allowed algorithm it can verify (empty: not usable)."""
+    if not isinstance(jwk, dict) or not _is_signing_key(jwk):
+        return {}
+    kid = jwk.get("kid")
+    if kid is not None and not isinstance(kid, str):
+        return {}
+    bound: dict[str, PyJWK] = {}
+    for alg in sorted(_algorithms_for(jwk) & allowed):
+        try:
+            bound[alg] = PyJWK(jwk, algorithm=alg)
+        except PyJWTError:  # the key does not fit the algorithm (type, curve) or is unreadable
+            continue
+    return bound
 
 
 def _is_signing_key(jwk: Mapping[str, Any]) -> bool:
@@ -155,13 +172,15 @@ class KeySetCache:
         return self._generation
 
     @classmethod
-    def for_settings(cls, settings: Settings, listener: Listener = _ignore) -> KeySetCache:
+    def for_issuer(
+        cls, issuer: IssuerSettings, policy: KeySetPolicy, listener: Listener = _ignore
+    ) -> KeySetCache:
         return cls(
-            issuer=settings.issuer,
-            jwks_uri=settings.jwks_uri,
-            discovery_uri=settings.discovery_uri,
-            algorithms=settings.algorithms,
-            policy=settings.key_set,
+            issuer=issuer.issuer,
+            jwks_uri=issuer.jwks_uri,
+            discovery_uri=issuer.discovery_uri,
+            algorithms=issuer.algorithms,
+            policy=policy,
             listener=listener,
         )
 
@@ -249,6 +268,52 @@ class KeySetCache:
             raise KeySetUnavailable(f"discovered {exc}") from exc
         self._jwks_uri = jwks_uri
         return jwks_uri
+
+
+class InlineKeys:
+    """A key set given in the configuration (`JWKS`, or an ISSUERS entry's `jwks`): never fetched.
+
+    Built at cold start; a key that cannot verify any allowed algorithm fails it. An unknown kid is
+    simply unknown: there is nothing to refetch, and no network request is ever made.
+    """
+
+    # Never changes and is never due for a refresh: verified tokens stay valid for their own lifetime.
+    generation = 1
+
+    def __init__(self, document: Mapping[str, Any], algorithms: Iterable[str], *, setting: str) -> None:
+        self._keys = KeySet.from_document(document, algorithms, strict_for=setting)
+
+    def key_for(self, kid: str | None, alg: str) -> PyJWK:
+        key = self._keys.find(kid, alg)
+        if key is not None:
+            return key
+        if kid is None:
+            raise TokenRejected(f"no kid, and not exactly one key for {alg}", Reason.UNKNOWN_KEY)
+        if self._keys.knows(kid):
+            raise TokenRejected(f"key {kid!r} cannot verify {alg}", Reason.BAD_ALGORITHM)
+        raise TokenRejected(f"unknown kid {kid!r}", Reason.UNKNOWN_KEY)
+
+
+def key_resolver(
+    issuer: IssuerSettings, policy: KeySetPolicy, listener: Listener = _ignore
+) -> KeySetCache | InlineKeys:
+    """The keys of one issuer: its inline key set, or a cache that fetches on the first token naming it."""
+    if issuer.jwks is not None:
+        return InlineKeys(issuer.jwks, issuer.algorithms, setting=issuer.field("jwks"))
+    return KeySetCache.for_issuer(issuer, policy, listener)
+
+
+def key_resolvers(
+    settings: Settings, listener_for: Callable[[str], Listener] | None = None
+) -> dict[str, KeySetCache | InlineKeys]:
+    """Every configured issuer's keys, by issuer (nothing is fetched here); `listener_for(issuer)`
+    gives the listener of that issuer's key-set events."""
+    return {
+        issuer.issuer: key_resolver(
+            issuer, settings.key_set, listener_for(issuer.issuer) if listener_for else _ignore
+        )
+        for issuer in settings.issuers
+    }
 
 
 _ssl_context: ssl.SSLContext | None = None

@@ -23,12 +23,13 @@ from oauth_authorizer.events import EventKind
 from oauth_authorizer.routes import ANY_METHOD, HTTP_METHODS, Route, RouteTable, SegmentKind
 from oauth_authorizer.tokens import Claims
 
+# Matched with fullmatch: `$` would also match before a final newline ("123456789012\n").
 _ARN_FIELDS = {
-    "partition": re.compile(r"^aws(-[a-z]+)*$"),
-    "region": re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$"),
-    "account": re.compile(r"^\d{12}$"),
-    "api_id": re.compile(r"^[a-z0-9]+$"),
-    "stage": re.compile(r"^[A-Za-z0-9_$-]+$"),
+    "partition": re.compile(r"aws(-[a-z]+)*"),
+    "region": re.compile(r"[a-z]{2}(-[a-z]+)+-\d+"),
+    "account": re.compile(r"\d{12}"),
+    "api_id": re.compile(r"[a-z0-9]+"),
+    "stage": re.compile(r"[A-Za-z0-9_$-]+"),
 }
 # Distinct (methodArn, scopes) answers kept per warm environment: routes x scope sets seen.
 ANSWER_CACHE_SIZE = 4096
@@ -59,7 +60,7 @@ class MethodArn:
         method, _, path = rest.partition("/")
         parsed = MethodArn(parts[1], parts[3], parts[4], api_id, stage, method, path)
         for name, pattern in _ARN_FIELDS.items():
-            if not pattern.match(getattr(parsed, name)):
+            if not pattern.fullmatch(getattr(parsed, name)):
                 raise BadEvent(f"ARN {name} is not valid")
         if method not in HTTP_METHODS or "*" in path:
             raise BadEvent("ARN method or path is not valid")
@@ -108,6 +109,7 @@ def context_for(claims: Claims) -> dict[str, ContextValue]:
     or nest keys."""
     return {
         "sub": claims.subject,
+        "iss": claims.issuer,
         "scope": " ".join(sorted(claims.scopes)),
         "client_id": claims.client_id,
         "grant_type": claims.grant_type,

@@ -13,10 +13,11 @@ VARIABLE = "ROUTE_SCOPES"
 ANY_METHOD = "*"
 HTTP_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 # Literal segments are kept to characters that need no escaping in an IAM resource ARN.
-_LITERAL = re.compile(r"^[A-Za-z0-9._-]+$")
-_PARAM = re.compile(r"^\{[A-Za-z0-9_]+\}$")
-_PROXY = re.compile(r"^\{[A-Za-z0-9_]+\+\}$")
-_SCOPE = re.compile(r"^[\x21\x23-\x5B\x5D-\x7E]+$")  # RFC 6749 §3.3 scope-token
+_LITERAL = re.compile(r"[A-Za-z0-9._-]+")
+_PARAM = re.compile(r"\{[A-Za-z0-9_]+\}")
+_PROXY = re.compile(r"\{[A-Za-z0-9_]+\+\}")
+_SCOPE = re.compile(r"[\x21\x23-\x5B\x5D-\x7E]+")  # RFC 6749 §3.3 scope-token
+# Each pattern is used with fullmatch: `$` would also match before a final newline.
 
 
 class SegmentKind(IntEnum):
@@ -139,17 +140,17 @@ def _parse_route(key: str, scopes: object) -> Route:
     if path != "/" + "/".join(segments):
         raise ConfigurationError(VARIABLE, f"key {key!r}: path has an empty segment or a trailing slash")
     kinds = tuple(_segment_kind(key, seg, last=i == len(segments) - 1) for i, seg in enumerate(segments))
-    if not isinstance(scopes, list) or not all(isinstance(s, str) and _SCOPE.match(s) for s in scopes):
+    if not isinstance(scopes, list) or not all(isinstance(s, str) and _SCOPE.fullmatch(s) for s in scopes):
         raise ConfigurationError(VARIABLE, f"key {key!r}: value must be a list of scope strings (no spaces)")
     return Route(method=method, path=path, segments=segments, kinds=kinds, scopes=frozenset(scopes))
 
 
 def _segment_kind(key: str, segment: str, *, last: bool) -> SegmentKind:
-    if _LITERAL.match(segment):
+    if _LITERAL.fullmatch(segment):
         return SegmentKind.LITERAL
-    if _PARAM.match(segment):
+    if _PARAM.fullmatch(segment):
         return SegmentKind.PARAM
-    if _PROXY.match(segment):
+    if _PROXY.fullmatch(segment):
         if not last:
             raise ConfigurationError(VARIABLE, f"key {key!r}: a greedy {segment} must be the last segment")
         return SegmentKind.PROXY

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import ipaddress
+import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
 from urllib.parse import urlsplit
 
 from oauth_authorizer.errors import ConfigurationError
+from oauth_authorizer.profiles import DEFAULT_PROFILE, PROFILES, Profile
 from oauth_authorizer.routes import RouteTable, parse_route_scopes
 
 ASYMMETRIC_ALGORITHMS = frozenset(
@@ -22,6 +27,7 @@ MAX_TOKEN_CACHE_SECONDS = 3600
 DEFAULT_METRICS_NAMESPACE = "OAuthProtectedApi"
 _TRUE = frozenset({"true", "1", "yes", "on"})
 _FALSE = frozenset({"false", "0", "no", "off", ""})
+_SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5B\x5D-\x7E]+")  # RFC 6749 §3.3 scope-token
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,13 +47,38 @@ class KeySetPolicy:
 
 
 @dataclass(frozen=True, slots=True)
-class Settings:
-    """The authorizer's configuration."""
+class IssuerSettings:
+    """One trusted issuer: how its tokens are verified, and where their facts are (its profile)."""
 
     issuer: str
     audiences: tuple[str, ...]
+    profile: Profile
     jwks_uri: str | None
+    # An inline JWK Set (the `JWKS` variable or an entry's `jwks`): used instead of fetching, no network.
+    jwks: Mapping[str, Any] | None
     algorithms: tuple[str, ...]
+    require_at_jwt: bool = False
+    # This issuer's scope names → the names ROUTE_SCOPES uses (unmapped scopes pass through).
+    scope_map: Mapping[str, str] = MappingProxyType({})
+    # Where this issuer was configured, for error messages: "ISSUER" or "ISSUERS[2]".
+    source: str = "ISSUER"
+
+    @property
+    def discovery_uri(self) -> str:
+        return self.issuer.rstrip("/") + "/.well-known/openid-configuration"
+
+    def field(self, name: str) -> str:
+        """The configuration name of one of this issuer's settings, as errors name it."""
+        if self.source == "ISSUER":
+            return _SINGLE_NAMES[name]
+        return f"{self.source}.{name}"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """The authorizer's configuration."""
+
+    issuers: tuple[IssuerSettings, ...]
     leeway_seconds: int
     routes: RouteTable
     simple_responses: bool
@@ -55,23 +86,38 @@ class Settings:
     metrics_namespace: str = DEFAULT_METRICS_NAMESPACE
     key_set: KeySetPolicy = KeySetPolicy()
 
-    @property
-    def discovery_uri(self) -> str:
-        return self.issuer.rstrip("/") + "/.well-known/openid-configuration"
+
+# The single-issuer form's variables, by the ISSUERS entry key each one stands for.
+_SINGLE_NAMES = {
+    "issuer": "ISSUER",
+    "audiences": "AUDIENCE",
+    "jwks_uri": "JWKS_URI",
+    "algorithms": "ALLOWED_ALGORITHMS",
+    "profile": "TOKEN_PROFILE",
+    "jwks": "JWKS",
+    "scope_map": "SCOPE_MAP",
+}
+SINGLE_ISSUER_VARIABLES = tuple(_SINGLE_NAMES.values())
+# The keys of an ISSUERS entry. `dpop` is reserved for sender-constrained tokens (only "off" today).
+ENTRY_KEYS = frozenset({*_SINGLE_NAMES, "require_at_jwt", "dpop"})
+# JWK members that only a private (or symmetric) key has (RFC 7518 §6.2.2, §6.3.2, §6.4.1).
+PRIVATE_JWK_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 
 
 def load_settings(environ: Mapping[str, str]) -> Settings:
     """Read every variable; the first bad one raises ConfigurationError naming it."""
-    issuer = _required(environ, "ISSUER")
-    check_fetchable_url("ISSUER", issuer)
-    jwks_uri = environ.get("JWKS_URI", "").strip() or None
-    if jwks_uri is not None:
-        check_fetchable_url("JWKS_URI", jwks_uri)
+    raw_issuers = environ.get("ISSUERS", "").strip()
+    if raw_issuers:
+        combined = [name for name in SINGLE_ISSUER_VARIABLES if environ.get(name, "").strip()]
+        if combined:
+            raise ConfigurationError(
+                "ISSUERS", f"cannot be combined with the single-issuer variables ({', '.join(combined)})"
+            )
+        issuers = _issuer_entries(raw_issuers)
+    else:
+        issuers = (_single_issuer(environ),)
     return Settings(
-        issuer=issuer,
-        audiences=_audiences(_required(environ, "AUDIENCE")),
-        jwks_uri=jwks_uri,
-        algorithms=_algorithms(environ.get("ALLOWED_ALGORITHMS", "")),
+        issuers=issuers,
         leeway_seconds=_seconds(
             "LEEWAY_SECONDS", environ.get("LEEWAY_SECONDS", ""), DEFAULT_LEEWAY_SECONDS, MAX_LEEWAY_SECONDS
         ),
@@ -86,6 +132,162 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         metrics_namespace=environ.get("POWERTOOLS_METRICS_NAMESPACE", "").strip()
         or DEFAULT_METRICS_NAMESPACE,
     )
+
+
+def _single_issuer(environ: Mapping[str, str]) -> IssuerSettings:
+    issuer = environ.get("ISSUER", "").strip()
+    if not issuer:
+        raise ConfigurationError("ISSUER", "is required (or ISSUERS, for several issuers)")
+    check_fetchable_url("ISSUER", issuer)
+    jwks_uri = environ.get("JWKS_URI", "").strip() or None
+    raw_jwks = environ.get("JWKS", "").strip()
+    if jwks_uri is not None and raw_jwks:
+        raise ConfigurationError(
+            "JWKS", "cannot be combined with JWKS_URI (an inline key set is not fetched)"
+        )
+    if jwks_uri is not None:
+        check_fetchable_url("JWKS_URI", jwks_uri)
+    raw_map = environ.get("SCOPE_MAP", "").strip()
+    return IssuerSettings(
+        issuer=issuer,
+        audiences=_audiences(_required(environ, "AUDIENCE")),
+        profile=_profile("TOKEN_PROFILE", environ.get("TOKEN_PROFILE", "").strip() or DEFAULT_PROFILE),
+        jwks_uri=jwks_uri,
+        jwks=_inline_jwks("JWKS", _json("JWKS", raw_jwks)) if raw_jwks else None,
+        algorithms=_algorithms(environ.get("ALLOWED_ALGORITHMS", "")),
+        scope_map=_scope_map("SCOPE_MAP", _json("SCOPE_MAP", raw_map)) if raw_map else MappingProxyType({}),
+    )
+
+
+def _issuer_entries(raw: str) -> tuple[IssuerSettings, ...]:
+    entries = _json("ISSUERS", raw)
+    if not isinstance(entries, list):
+        raise ConfigurationError("ISSUERS", "is not a JSON array of issuer objects")
+    if not entries:
+        raise ConfigurationError("ISSUERS", "is an empty array (configure at least one issuer)")
+    issuers: list[IssuerSettings] = []
+    seen: dict[str, str] = {}
+    for index, entry in enumerate(entries):
+        issuer = _issuer_entry(f"ISSUERS[{index}]", entry)
+        if issuer.issuer in seen:
+            raise ConfigurationError(
+                f"ISSUERS[{index}].issuer",
+                f"{issuer.issuer!r} is already configured by {seen[issuer.issuer]}",
+            )
+        seen[issuer.issuer] = f"ISSUERS[{index}]"
+        issuers.append(issuer)
+    return tuple(issuers)
+
+
+def _issuer_entry(source: str, entry: object) -> IssuerSettings:
+    if not isinstance(entry, dict):
+        raise ConfigurationError(source, "is not a JSON object")
+    unknown = sorted(set(entry) - ENTRY_KEYS)
+    if unknown:
+        raise ConfigurationError(
+            source, f"unknown key {unknown[0]!r} (known: {', '.join(sorted(ENTRY_KEYS))})"
+        )
+    issuer = entry.get("issuer")
+    if not isinstance(issuer, str) or not issuer.strip():
+        raise ConfigurationError(f"{source}.issuer", "is required (a string)")
+    check_fetchable_url(f"{source}.issuer", issuer)
+    jwks_uri = entry.get("jwks_uri")
+    if jwks_uri is not None and "jwks" in entry:
+        raise ConfigurationError(
+            f"{source}.jwks", "cannot be combined with jwks_uri (an inline key set is not fetched)"
+        )
+    if jwks_uri is not None:
+        if not isinstance(jwks_uri, str):
+            raise ConfigurationError(f"{source}.jwks_uri", "is not a string")
+        check_fetchable_url(f"{source}.jwks_uri", jwks_uri)
+    profile = entry.get("profile", DEFAULT_PROFILE)
+    if not isinstance(profile, str):
+        raise ConfigurationError(f"{source}.profile", "is not a string")
+    algorithms = entry.get("algorithms")
+    if algorithms is not None and (
+        not isinstance(algorithms, list)
+        or not all(isinstance(name, str) for name in algorithms)
+        or not algorithms
+    ):
+        raise ConfigurationError(f"{source}.algorithms", "is not a non-empty array of algorithm names")
+    require_at_jwt = entry.get("require_at_jwt", False)
+    if not isinstance(require_at_jwt, bool):
+        raise ConfigurationError(f"{source}.require_at_jwt", "is not true or false")
+    dpop = entry.get("dpop", "off")
+    if dpop != "off":
+        raise ConfigurationError(f"{source}.dpop", f'{dpop!r} is not supported (reserved; only "off" today)')
+    return IssuerSettings(
+        issuer=issuer,
+        audiences=_audience_list(f"{source}.audiences", entry.get("audiences")),
+        profile=_profile(f"{source}.profile", profile),
+        jwks_uri=jwks_uri,
+        jwks=_inline_jwks(f"{source}.jwks", entry["jwks"]) if "jwks" in entry else None,
+        algorithms=_algorithms(",".join(algorithms), f"{source}.algorithms")
+        if algorithms
+        else DEFAULT_ALGORITHMS,
+        require_at_jwt=require_at_jwt,
+        scope_map=_scope_map(f"{source}.scope_map", entry["scope_map"])
+        if "scope_map" in entry
+        else MappingProxyType({}),
+        source=source,
+    )
+
+
+def _json(variable: str, raw: str) -> Any:
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError):
+        raise ConfigurationError(variable, "is not valid JSON") from None
+
+
+def _audience_list(variable: str, audiences: object) -> tuple[str, ...]:
+    if audiences is None:
+        raise ConfigurationError(variable, "is required (a non-empty array of strings)")
+    if not isinstance(audiences, list):
+        raise ConfigurationError(variable, "is not an array of strings")
+    if not audiences:
+        raise ConfigurationError(variable, "is empty (list at least one accepted audience)")
+    if not all(isinstance(aud, str) and aud.strip() for aud in audiences):
+        raise ConfigurationError(variable, "holds something other than non-empty strings")
+    return tuple(dict.fromkeys(audiences))
+
+
+def _profile(variable: str, name: str) -> Profile:
+    profile = PROFILES.get(name)
+    if profile is None:
+        raise ConfigurationError(variable, f"unknown profile {name!r} (one of {', '.join(PROFILES)})")
+    return profile
+
+
+def _scope_map(variable: str, mapping: object) -> Mapping[str, str]:
+    if not isinstance(mapping, dict):
+        raise ConfigurationError(variable, "is not a JSON object of scope names")
+    for source, target in mapping.items():
+        if (
+            not _SCOPE_TOKEN.fullmatch(source)
+            or not isinstance(target, str)
+            or not _SCOPE_TOKEN.fullmatch(target)
+        ):
+            raise ConfigurationError(variable, f"entry {source!r} does not map a scope name to a scope name")
+    return MappingProxyType(dict(mapping))
+
+
+def _inline_jwks(variable: str, document: object) -> Mapping[str, Any]:
+    """An inline JWK Set: public keys only. Whether each key suits the algorithms is checked when the
+    key set is built (oauth_authorizer.keys), also at cold start."""
+    if not isinstance(document, dict) or not isinstance(document.get("keys"), list) or not document["keys"]:
+        raise ConfigurationError(variable, 'is not a JWK Set ({"keys": [...]} with at least one key)')
+    for index, jwk in enumerate(document["keys"]):
+        if not isinstance(jwk, dict):
+            raise ConfigurationError(variable, f"key {index} is not a JSON object")
+        private = sorted(PRIVATE_JWK_MEMBERS.intersection(jwk))
+        if private:
+            raise ConfigurationError(
+                variable,
+                f"key {index} has private members {private}: it is a leaked private key"
+                " (publish the public key only)",
+            )
+    return MappingProxyType(document)
 
 
 def check_fetchable_url(variable: str, url: str) -> None:
@@ -122,18 +324,18 @@ def _audiences(raw: str) -> tuple[str, ...]:
     return audiences
 
 
-def _algorithms(raw: str) -> tuple[str, ...]:
+def _algorithms(raw: str, variable: str = "ALLOWED_ALGORITHMS") -> tuple[str, ...]:
     if not raw.strip():
         return DEFAULT_ALGORITHMS
     names = tuple(part.strip() for part in raw.split(","))
     for name in names:
         if name.lower() == "none" or name.upper().startswith("HS"):
             raise ConfigurationError(
-                "ALLOWED_ALGORITHMS", f"{name!r} is refused: only asymmetric algorithms verify access tokens"
+                variable, f"{name!r} is refused: only asymmetric algorithms verify access tokens"
             )
         if name not in ASYMMETRIC_ALGORITHMS:
             allowed = ", ".join(sorted(ASYMMETRIC_ALGORITHMS))
-            raise ConfigurationError("ALLOWED_ALGORITHMS", f"unknown algorithm {name!r} (one of {allowed})")
+            raise ConfigurationError(variable, f"unknown algorithm {name!r} (one of {allowed})")
     return tuple(dict.fromkeys(names))
 
 

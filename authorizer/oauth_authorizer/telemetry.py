@@ -88,11 +88,15 @@ class Telemetry:
         correlation_id: str,
         *,
         subject: str,
+        issuer: str,
         client_id: str,
         route: str,
     ) -> None:
         """A valid token's decision (allowed, or insufficient_scope for the called route)."""
-        members = f',"sub":{_text(subject)},"client_id":{_text(client_id)},"route":{_text(route)}'
+        members = (
+            f',"sub":{_text(subject)},"iss":{_text(issuer)}'
+            f',"client_id":{_text(client_id)},"route":{_text(route)}'
+        )
         self._decision(logging.INFO, reason, context, correlation_id, members)
 
     def rejected(self, reason: Reason, context: LambdaContextLike, correlation_id: str, detail: str) -> None:
@@ -129,12 +133,12 @@ class Telemetry:
             f"{trace}{members}}}\n"
         )
 
-    def count(self, metric: str) -> None:
-        """A one-off count (dimension `service` only), e.g. a key-set event."""
-        directive = _directive(self._namespace, ["service"], metric)
+    def count(self, metric: str, *, issuer: str) -> None:
+        """A one-off count of an issuer's key-set event (dimensions `service` and `issuer`)."""
+        directive = _directive(self._namespace, ["service", "issuer"], metric)
         self._handler.stream.write(
             f'{{"_aws":{{"Timestamp":{int(time.time() * 1000)},"CloudWatchMetrics":{directive}}},'
-            f"{self._service_member},{_text(metric)}:1}}\n"
+            f'{self._service_member},"issuer":{_text(issuer)},{_text(metric)}:1}}\n'
         )
 
     def _function(self, context: LambdaContextLike) -> str:

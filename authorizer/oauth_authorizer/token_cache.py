@@ -8,9 +8,10 @@ Why a cache hit is as good as a verification:
 - The cache keeps digests and typed claims, never a token, so its memory holds nothing to replay.
 - An entry ends at the token's `exp` (without the verification leeway) or `max_age` seconds after it
   was verified, whichever comes first. `nbf` needs no re-check: it was already in the past.
-- An entry is only valid for the key-set generation it was verified under. A new key set (rotation,
-  a withdrawn key) or the loss of the key set empties the cache, and once the key set is due for a
-  refresh no entry is used until it has been refreshed. So a token signed with a key the issuer
+- An entry is only valid for the key-set generation it was verified under, of the key set of the
+  token's own issuer. A new key set (rotation, a withdrawn key) or the loss of the key set voids every
+  entry of that issuer, and once the key set is due for a refresh none of them is used until it has
+  been refreshed. So a token signed with a key the issuer
   withdrew stops working at the same moment as it would without the cache.
 - It lives in one execution environment's memory, is bounded in entries (the oldest go first) and is
   never shared or persisted. Failures are never cached, so a flood of bad tokens cannot fill it.
@@ -27,7 +28,7 @@ from typing import TYPE_CHECKING
 from oauth_authorizer.keys import STALE
 
 if TYPE_CHECKING:  # tokens imports this module
-    from oauth_authorizer.tokens import Claims
+    from oauth_authorizer.tokens import Claims, KeyResolver
 
 DEFAULT_MAX_ENTRIES = 2048
 
@@ -37,7 +38,7 @@ def token_digest(token: str) -> bytes:
 
 
 class VerifiedTokens:
-    """Token digest → (claims, valid until), for one key-set generation at a time."""
+    """Token digest → (claims, valid until, the key set and generation it was verified under)."""
 
     def __init__(
         self,
@@ -49,41 +50,31 @@ class VerifiedTokens:
         self._max_age = max_age_seconds
         self._max_entries = max_entries
         self._clock = clock  # wall clock: `exp` is a wall-clock time
-        self._generation: int | None = None
         # Insertion-ordered, and popitem(last=False) drops the oldest in O(1) (a dict's first key is
         # O(n) to find once many entries have been deleted before it).
-        self._entries: OrderedDict[bytes, tuple[Claims, float]] = OrderedDict()
+        self._entries: OrderedDict[bytes, tuple[Claims, float, KeyResolver, int]] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._entries)
 
-    def get(self, digest: bytes, generation: int) -> Claims | None:
-        """The claims of a token verified under this key-set generation and still in date, or None."""
-        if generation == STALE:  # the keys are due for a refresh: verify in full (which refreshes them)
-            return None
-        if generation != self._generation:
-            self._start(generation)
-            return None
+    def get(self, digest: bytes) -> Claims | None:
+        """The claims of a token still in date and verified under its key set's current generation."""
         entry = self._entries.get(digest)
         if entry is None:
             return None
-        claims, valid_until = entry
-        if self._clock() >= valid_until:
+        claims, valid_until, keys, generation = entry
+        # A new key set (or one due for a refresh: STALE matches no generation) voids the entry; the
+        # token is verified in full again, which refreshes the keys.
+        if keys.generation != generation or self._clock() >= valid_until:
             del self._entries[digest]
             return None
         return claims
 
-    def put(self, digest: bytes, claims: Claims, generation: int) -> None:
-        """Remember a token that has just passed full verification under `generation`."""
+    def put(self, digest: bytes, claims: Claims, keys: KeyResolver, generation: int) -> None:
+        """Remember a token that has just passed full verification with `keys` at `generation`."""
         if generation == STALE:  # verified with stale keys (the issuer is down): not remembered
             return
-        if generation != self._generation:
-            self._start(generation)
         if len(self._entries) >= self._max_entries:
             self._entries.popitem(last=False)
-        self._entries[digest] = (claims, min(float(claims.expires_at), self._clock() + self._max_age))
-
-    def _start(self, generation: int) -> None:
-        """A new key set: nothing verified under the old one stands."""
-        self._entries.clear()
-        self._generation = generation
+        valid_until = min(float(claims.expires_at), self._clock() + self._max_age)
+        self._entries[digest] = (claims, valid_until, keys, generation)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import binascii
+import json
 import re
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
@@ -13,7 +14,16 @@ from jwt.api_jws import PyJWS
 from jwt.api_jwt import PyJWT
 
 from oauth_authorizer.errors import Reason, TokenRejected
-from oauth_authorizer.settings import Settings
+from oauth_authorizer.profiles import (
+    ACCESS_TOKEN_TYPES,
+    ID_TOKEN_CLAIMS,
+    ID_TOKEN_VALUES,
+    RFC9068_TYPE,
+    Profile,
+    ScopeForm,
+    media_type,
+)
+from oauth_authorizer.settings import IssuerSettings, Settings
 from oauth_authorizer.token_cache import VerifiedTokens, token_digest
 
 # Far above any real access token (Auth0's with many permissions stay under 8 KiB), far below harm.
@@ -29,9 +39,10 @@ class Claims(NamedTuple):
 
     subject: str
     expires_at: int
-    scopes: frozenset[str]
+    scopes: frozenset[str]  # after the issuer's scope_map
     client_id: str
     grant_type: str
+    issuer: str
 
 
 class KeyResolver(Protocol):
@@ -81,16 +92,16 @@ class _StrictJWS(PyJWS):
 
 
 class _StrictJWT(PyJWT):
-    """PyJWT's JWT API over _StrictJWS, with our decode options set once (not merged on every call):
-    the registered claims every access token must carry, and PyJWT's minimum key sizes enforced."""
+    """PyJWT's JWT API over _StrictJWS, with PyJWT's minimum key sizes enforced."""
 
     def __init__(self) -> None:
-        super().__init__(options={"require": REQUIRED_CLAIMS, "enforce_minimum_key_length": True})
+        super().__init__(options={"enforce_minimum_key_length": True})
         self._jws = _StrictJWS(options=self._get_sig_options())
 
 
 _JWS = _StrictJWS()
 _JWT = _StrictJWT()
+_SIGNATURE_OPTIONS = _JWT._get_sig_options()
 
 
 @lru_cache(maxsize=64)  # an issuer signs all its tokens under a handful of distinct headers
@@ -101,6 +112,24 @@ def _unverified_header(segment: str) -> Mapping[str, Any]:
     with it here are not the token's, which `decode` then checks whole.
     """
     return _JWS.get_unverified_header(f"{segment}..")
+
+
+def _unverified_payload(segment: str) -> dict[str, Any]:
+    """The claims of a token, before its signature is checked: `iss` picks the issuer and its keys.
+
+    Decoded with the same strict base64url step PyJWT's JWS uses and read as PyJWT's JWT reads it
+    (a JSON object). After the signature check these very claims are validated, so the payload is
+    parsed once.
+    """
+    try:
+        payload = json.loads(_StrictJWS._decode_base64url_segment(segment.encode(), "payload"))
+    except jwt.DecodeError as exc:
+        raise TokenRejected(str(exc), Reason.MALFORMED) from None
+    except (ValueError, RecursionError) as exc:  # PyJWT's words for the same failure
+        raise TokenRejected(f"Invalid payload string: {type(exc).__name__}", Reason.MALFORMED) from None
+    if not isinstance(payload, dict):
+        raise TokenRejected("Invalid payload string: must be a json object", Reason.MALFORMED)
+    return payload
 
 
 def bearer_token(authorization: str | None) -> str:
@@ -119,59 +148,132 @@ def bearer_token(authorization: str | None) -> str:
     return parts[1]
 
 
-class TokenVerifier:
-    """Verifies access tokens against the issuer's key set and the configured claims."""
+class _TrustedIssuer:
+    """One configured issuer, ready to verify: its keys, algorithms, audiences, profile and options."""
 
-    def __init__(self, settings: Settings, keys: KeyResolver, cache: VerifiedTokens | None = None) -> None:
-        self._keys = keys
+    def __init__(self, issuer: IssuerSettings, keys: KeyResolver) -> None:
+        self.name = issuer.issuer
+        self.keys = keys
+        self.algorithms = frozenset(issuer.algorithms)
+        self.audiences = list(issuer.audiences)
+        self.profile = issuer.profile
+        self.require_at_jwt = issuer.require_at_jwt
+        self.scope_map = dict(issuer.scope_map)
+        # Merged once, not on every call (PyJWT's decode merges them per call).
+        self.options = _JWT._merge_options({"require": REQUIRED_CLAIMS})
+        self.options_without_aud = _JWT._merge_options(
+            {"require": [claim for claim in REQUIRED_CLAIMS if claim != "aud"], "verify_aud": False}
+        )
+
+
+class TokenVerifier:
+    """Verifies access tokens: the token's `iss` picks one configured issuer, whose keys, algorithms,
+    audiences and profile are then the only ones used for it."""
+
+    def __init__(
+        self, settings: Settings, keys: Mapping[str, KeyResolver], cache: VerifiedTokens | None = None
+    ) -> None:
+        self._issuers = {
+            issuer.issuer: _TrustedIssuer(issuer, keys[issuer.issuer]) for issuer in settings.issuers
+        }
         self._cache = cache
-        self._algorithms = frozenset(settings.algorithms)
-        self._issuer = settings.issuer
-        self._audiences = list(settings.audiences)
         self._leeway = settings.leeway_seconds
 
     def verify(self, token: str) -> Claims:
         if len(token) > MAX_TOKEN_LENGTH:
             raise TokenRejected("longer than any access token", Reason.MALFORMED)
+        if not token.isascii():  # a JWS is base64url; a lone surrogate must not reach the digest
+            raise TokenRejected("not a compact JWS (non-ASCII characters)", Reason.MALFORMED)
         if self._cache is None:
-            return self._verify(token)
+            return self._verify(token)[0]
         digest = token_digest(token)
-        claims = self._cache.get(digest, self._keys.generation)
+        claims = self._cache.get(digest)
         if claims is None:
-            claims = self._verify(token)
+            claims, keys = self._verify(token)
             # Read after the key lookup: a refresh during it starts a new generation.
-            self._cache.put(digest, claims, self._keys.generation)
+            self._cache.put(digest, claims, keys, keys.generation)
         return claims
 
-    def _verify(self, token: str) -> Claims:
+    def _verify(self, token: str) -> tuple[Claims, KeyResolver]:
         if _COMPACT_JWS.fullmatch(token) is None:  # before the key lookup: junk never costs a fetch
             raise TokenRejected("not a compact JWS (three base64url segments)", Reason.MALFORMED)
+        header_segment, payload_segment, _ = token.split(".")
         try:
-            header = _unverified_header(token.partition(".")[0])
+            header = _unverified_header(header_segment)
         except jwt.DecodeError as exc:
             raise TokenRejected(f"unreadable header: {exc}", Reason.MALFORMED) from exc
         except jwt.PyJWTError as exc:  # PyJWT's header checks: `crit` it does not support, a non-string kid
             raise TokenRejected(f"header refused: {exc}", Reason.FORBIDDEN_HEADER) from exc
+        payload = _unverified_payload(payload_segment)
+        issuer = self._issuer_of(payload)
         alg = header.get("alg")
-        # The token's alg only selects among ALLOWED_ALGORITHMS; `none` and HS* are never among them.
-        if not isinstance(alg, str) or alg not in self._algorithms:
+        # The token's alg only selects among the issuer's algorithms; `none` and HS* are never among them.
+        if not isinstance(alg, str) or alg not in issuer.algorithms:
             raise TokenRejected("alg not allowed", Reason.BAD_ALGORITHM)
         forbidden = sorted(FORBIDDEN_HEADERS.intersection(header))
         if forbidden:
             raise TokenRejected(f"forbidden header parameters {forbidden}", Reason.FORBIDDEN_HEADER)
-        key = self._keys.key_for(header.get("kid"), alg)
+        _check_type_header(header.get("typ"), issuer.require_at_jwt)
+        key = issuer.keys.key_for(header.get("kid"), alg)
+        profile = issuer.profile
+        without_aud = profile.audience_fallback_claim is not None and payload.get("aud") is None
         try:
-            payload = _JWT.decode(
-                token,
-                key=key,
-                algorithms=[alg],
-                audience=self._audiences,
-                issuer=self._issuer,
+            # PyJWT's JWS checks the signature; PyJWT's JWT then validates the claims read above (the same
+            # segment, decoded by the same strict step), with this issuer's options merged at cold start.
+            _JWS.decode_complete(token, key=key, algorithms=[alg], options=_SIGNATURE_OPTIONS)
+            _check_access_token(payload, profile)
+            _JWT._validate_claims(
+                payload,
+                issuer.options_without_aud if without_aud else issuer.options,
+                audience=issuer.audiences,
+                issuer=issuer.name,
                 leeway=self._leeway,
             )
         except jwt.PyJWTError as exc:
             raise TokenRejected(str(exc), _reason(exc)) from exc
-        return claims_from_payload(payload)
+        if without_aud:
+            bound_to = payload.get(profile.audience_fallback_claim or "")
+            if bound_to not in issuer.audiences:
+                raise TokenRejected(
+                    f"no aud, and {profile.audience_fallback_claim} is not an accepted audience",
+                    Reason.WRONG_AUDIENCE,
+                )
+        return claims_from_payload(payload, issuer), issuer.keys
+
+    def _issuer_of(self, payload: Mapping[str, Any]) -> _TrustedIssuer:
+        iss = payload.get("iss")
+        if not isinstance(iss, str):
+            raise TokenRejected("iss is missing or not a string", Reason.WRONG_ISSUER)
+        issuer = self._issuers.get(iss)
+        if issuer is None:  # refused before any key lookup: an unknown issuer costs no fetch
+            raise TokenRejected(f"iss {iss[:100]!r} is not a configured issuer", Reason.UNKNOWN_ISSUER)
+        return issuer
+
+
+def _check_type_header(typ: object, require_at_jwt: bool) -> None:
+    """The JOSE `typ`, when present, must name an access token (RFC 8725 §3.11, RFC 9068 §2.1)."""
+    if typ is None:
+        if require_at_jwt:
+            raise TokenRejected("no typ header, and at+jwt is required", Reason.WRONG_TOKEN_TYPE)
+        return
+    kind = media_type(typ) if isinstance(typ, str) else None
+    if kind not in ACCESS_TOKEN_TYPES:
+        raise TokenRejected("typ header names another kind of JWT", Reason.WRONG_TOKEN_TYPE)
+    if require_at_jwt and kind != RFC9068_TYPE:
+        raise TokenRejected("typ header is not at+jwt", Reason.WRONG_TOKEN_TYPE)
+
+
+def _check_access_token(payload: Mapping[str, Any], profile: Profile) -> None:
+    """Refuse ID tokens and tokens of another type, by the marks of the profiles table."""
+    for claim in ID_TOKEN_CLAIMS:
+        if claim in payload and claim not in profile.access_token_marks:
+            raise TokenRejected(f"carries {claim}: an ID token, not an access token", Reason.ID_TOKEN)
+    for claim, value in ID_TOKEN_VALUES.items():
+        if payload.get(claim) == value:
+            raise TokenRejected(f"{claim} is {value!r}: an ID token, not an access token", Reason.ID_TOKEN)
+    for claim, value in profile.required_values.items():
+        if payload.get(claim) != value:
+            raise TokenRejected(f"{claim} is not {value!r}", Reason.WRONG_TOKEN_TYPE)
 
 
 # Most specific first: InvalidSignatureError is a DecodeError, every claim error an InvalidTokenError.
@@ -197,7 +299,7 @@ def _reason(exc: jwt.PyJWTError) -> Reason:
 _NUMBERS = (int, float)
 
 
-def claims_from_payload(payload: dict[str, Any]) -> Claims:
+def claims_from_payload(payload: Mapping[str, Any], issuer: _TrustedIssuer) -> Claims:
     """Typed claims from a verified payload; a claim of the wrong JSON type rejects the token."""
     subject = payload["sub"]
     if not isinstance(subject, str) or not subject:
@@ -206,31 +308,40 @@ def claims_from_payload(payload: dict[str, Any]) -> Claims:
         value = payload.get(name)
         if value is not None and (value is True or value is False or not isinstance(value, _NUMBERS)):
             raise TokenRejected(f"{name} is not a NumericDate", Reason.INVALID_CLAIMS)
+    profile = issuer.profile
+    scopes = granted_scopes(payload, profile)
+    if issuer.scope_map:
+        scopes = frozenset(issuer.scope_map.get(scope, scope) for scope in scopes)
     return Claims(
         subject=subject,
         expires_at=int(payload["exp"]),
-        scopes=granted_scopes(payload),
-        client_id=_optional_string(payload, "azp") or _optional_string(payload, "client_id"),
+        scopes=scopes,
+        client_id=next(
+            (
+                _optional_string(payload, name)
+                for name in profile.client_id_claims
+                if payload.get(name) is not None
+            ),
+            "",
+        ),
         grant_type=_optional_string(payload, "gty"),
+        issuer=issuer.name,
     )
 
 
-def granted_scopes(payload: dict[str, Any]) -> frozenset[str]:
-    """The union of `scope` (space-delimited), `permissions` (Auth0 RBAC) and `scp` (string or array)."""
+def granted_scopes(payload: Mapping[str, Any], profile: Profile) -> frozenset[str]:
+    """The union of the profile's scope claims (`scope`, `scp`, `permissions`, `roles`, ...)."""
     scopes: set[str] = set()
-    scope = payload.get("scope")
-    if scope is not None:
-        if not isinstance(scope, str):
-            raise TokenRejected("scope is not a string", Reason.INVALID_CLAIMS)
-        scopes.update(scope.split())
-    permissions = payload.get("permissions")
-    if permissions is not None:
-        scopes.update(_scope_list(permissions, "permissions"))
-    scp = payload.get("scp")
-    if isinstance(scp, str):
-        scopes.update(scp.split())
-    elif scp is not None:
-        scopes.update(_scope_list(scp, "scp"))
+    for name, form in profile.scope_claims:
+        value = payload.get(name)
+        if value is None:
+            continue
+        if isinstance(value, str) and form is not ScopeForm.ARRAY:
+            scopes.update(value.split())
+        elif form is ScopeForm.SPACE_DELIMITED:
+            raise TokenRejected(f"{name} is not a string", Reason.INVALID_CLAIMS)
+        else:
+            scopes.update(_scope_list(value, name))
     return frozenset(scopes)
 
 
@@ -242,7 +353,7 @@ def _scope_list(value: object, name: str) -> Iterable[str]:
     return value
 
 
-def _optional_string(payload: dict[str, Any], name: str) -> str:
+def _optional_string(payload: Mapping[str, Any], name: str) -> str:
     value = payload.get(name)
     if value is None:
         return ""

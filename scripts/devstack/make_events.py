@@ -6,7 +6,7 @@ The committed events are made to work on any fresh clone, for years, with nothin
   * the "valid" and "missing-scope" tokens expire EVENT_TOKEN_LIFETIME (20 years) after signing, the
     "expired" ones a day before it; their issuer is EVENTS_ISSUER, under .invalid (RFC 6761), a name no
     real deployment can have;
-  * tokens and env.json are rewritten together, so they always match (tests/e2e/test_e2e_events_invoke.py
+  * tokens and env.json are rewritten together, so they always match (tests/test_committed_events.py
     checks that the committed events verify against the committed env.json for at least 5 more years).
 
 Files written:
@@ -220,6 +220,7 @@ def authorizer_context(token_claims: dict[str, Any]) -> dict[str, str]:
     """requestContext.authorizer as API Gateway hands it to the API: the context as strings + principalId."""
     context = {
         "sub": token_claims["sub"],
+        "iss": token_claims["iss"],
         "scope": " ".join(sorted(token_claims.get("scope", "").split())),
         "client_id": token_claims["azp"],
         "grant_type": token_claims["gty"],

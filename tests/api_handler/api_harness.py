@@ -28,6 +28,7 @@ APP_PATH = Path(__file__).resolve().parents[2] / "api_handler" / "app.py"
 CLIENT_ID = "k3Yb7cQx9pL2mN8rT4vW"
 ALL_SCOPES = ("read:items", "write:items", "delete:items")
 ALLOWED_ORIGIN = "https://app.example.com"
+ISSUER = "https://tenant.auth0.com/"
 # The API's resources, as template.yaml declares them: what API Gateway puts in `resource` / `routeKey`.
 RESOURCES = ("/me", "/items", "/items/{id}")
 
@@ -42,11 +43,13 @@ class Caller:
     scopes: tuple[str, ...] = ALL_SCOPES
     client_id: str = CLIENT_ID
     expires_at: int = 4102444800  # 2100-01-01
+    iss: str = ISSUER
 
     def context(self) -> dict[str, Any]:
         """The authorizer's context entries (REST: flat in requestContext.authorizer)."""
         return {
             "sub": self.sub,
+            "iss": self.iss,
             "scope": " ".join(self.scopes),
             "client_id": self.client_id,
             "exp": self.expires_at,

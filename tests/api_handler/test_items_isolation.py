@@ -58,3 +58,23 @@ def test_subjects_differing_only_in_case_are_different_owners(api: ApiClient) ->
     response = api.request("GET", f"/items/{item['id']}", caller=Caller("auth0|erin"))
 
     assert response.status == 404
+
+
+def test_the_same_subject_from_two_issuers_never_reaches_the_others_items(api: ApiClient) -> None:
+    # GIVEN one `sub` issued by two trusted issuers (a tenant migration, a partner tenant)
+    tenant = Caller("shared-subject", iss="https://tenant.auth0.com/")
+    partner = Caller("shared-subject", iss="https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Partner")
+    mine = api.create(tenant, "tenant's")
+
+    # THEN the partner's caller cannot list, read or delete it
+    assert api.request("GET", "/items", caller=partner).json == {"items": [], "next": None}
+    response = api.request("GET", f"/items/{mine['id']}", caller=partner)
+    assert (response.status, response.json) == (404, {"message": "Item not found"})
+    assert api.request("DELETE", f"/items/{mine['id']}", caller=partner).status == 404
+    # AND the item is still the tenant caller's
+    assert api.request("GET", "/items", caller=tenant).json == {"items": [mine], "next": None}
+    # AND a page token issued to one is refused for the other
+    api.create(tenant, "second")
+    page = api.request("GET", "/items", caller=tenant, query={"limit": "1"}).json
+    response = api.request("GET", "/items", caller=partner, query={"limit": "1", "next": page["next"]})
+    assert (response.status, response.json) == (400, {"message": "Invalid next token"})

@@ -7,7 +7,7 @@ import uuid
 from types import ModuleType
 
 import pytest
-from api_harness import ALICE, ALLOWED_ORIGIN, CLIENT_ID, ApiClient, Caller, EventSpec
+from api_harness import ALICE, ALLOWED_ORIGIN, CLIENT_ID, ISSUER, ApiClient, Caller, EventSpec
 
 pytestmark = pytest.mark.slow
 
@@ -19,7 +19,12 @@ def test_get_me_returns_the_caller_as_the_authorizer_saw_it(api: ApiClient) -> N
 
     assert (response.status, response.json) == (
         200,
-        {"sub": "auth0|carol", "scopes": ["read:items", "write:items"], "client_id": CLIENT_ID},
+        {
+            "iss": ISSUER,
+            "sub": "auth0|carol",
+            "scopes": ["read:items", "write:items"],
+            "client_id": CLIENT_ID,
+        },
     )
     assert response.headers["content-type"] == "application/json"
 
@@ -29,7 +34,7 @@ def test_get_me_needs_no_scope(api: ApiClient) -> None:
 
     assert (response.status, response.json) == (
         200,
-        {"sub": "auth0|dave", "scopes": [], "client_id": CLIENT_ID},
+        {"iss": ISSUER, "sub": "auth0|dave", "scopes": [], "client_id": CLIENT_ID},
     )
 
 

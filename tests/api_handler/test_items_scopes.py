@@ -11,7 +11,9 @@ from items_api.scopes import ROUTE_SCOPES, require_scopes
 
 
 def _caller(*scopes: str) -> Caller:
-    return Caller(sub="auth0|alice", scopes=frozenset(scopes), client_id=None)
+    return Caller(
+        iss="https://tenant.auth0.com/", sub="auth0|alice", scopes=frozenset(scopes), client_id=None
+    )
 
 
 def test_handler_route_scopes_equal_the_templates_in_both_directions() -> None:

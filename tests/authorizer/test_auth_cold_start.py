@@ -76,6 +76,7 @@ def test_cold_start_discovers_keys_and_allows_without_loading_the_tracer(issuer:
             },
             "context": {
                 "sub": "auth0|user-1",
+                "iss": issuer.url,
                 "scope": "openid read:items",
                 "client_id": "spa-client",
                 "grant_type": "",

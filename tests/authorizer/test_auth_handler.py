@@ -75,7 +75,7 @@ def test_rest_token_event_gets_a_policy_for_every_permitted_route(
     assert result == {
         "principalId": "auth0|user-1",
         "policyDocument": {"Version": "2012-10-17", "Statement": READ_POLICY},
-        "context": {**CONTEXT, "exp": 2_000_000_000},
+        "context": {**CONTEXT, "iss": issuer.url, "exp": 2_000_000_000},
     }
     assert decision_reasons(metrics) == ["allowed"]
     assert [(r["message"], r.get("reason"), r.get("route")) for r in logs] == [
@@ -123,8 +123,8 @@ def test_http_api_simple_responses_answer_for_the_called_route(
     allowed = app.lambda_handler(http_v2_event(headers, "GET", "/items/{id}"), LambdaContext())
     denied = app.lambda_handler(http_v2_event(headers, "DELETE", "/items/{id}"), LambdaContext())
     # THEN the answers are simple, per route
-    assert allowed == {"isAuthorized": True, "context": {**CONTEXT, "exp": 2_000_000_000}}
-    assert denied == {"isAuthorized": False, "context": {**CONTEXT, "exp": 2_000_000_000}}
+    assert allowed == {"isAuthorized": True, "context": {**CONTEXT, "iss": issuer.url, "exp": 2_000_000_000}}
+    assert denied == {"isAuthorized": False, "context": {**CONTEXT, "iss": issuer.url, "exp": 2_000_000_000}}
     assert decision_reasons(emf_records(capsys.readouterr().out)) == ["allowed", "insufficient_scope"]
     # AND REST events still get policies
     rest = app.lambda_handler(token_event(f"Bearer {token}", "GET", "me"), LambdaContext())
@@ -221,7 +221,7 @@ def test_stale_key_set_use_is_logged_and_counted(
     # GIVEN a warm function whose cached key set has outlived its lifetime while the issuer is down
     token = mint(keys.rsa, claims(issuer))
     invoke(token_event(f"Bearer {token}"))
-    app.KEYS._fetched_at -= app.SETTINGS.key_set.max_age_seconds + 1
+    app.KEYS[issuer.url]._fetched_at -= app.SETTINGS.key_set.max_age_seconds + 1
     issuer.status = 500
     # WHEN a token it has not verified before arrives
     fresh = mint(keys.rsa, {**claims(issuer), "jti": "not-seen-before"})
@@ -279,5 +279,5 @@ def test_claims_cannot_inject_context_principal_or_policy(invoke: Invoke, issuer
     assert result == {
         "principalId": "auth0|user-1",
         "policyDocument": {"Version": "2012-10-17", "Statement": READ_POLICY},
-        "context": {**CONTEXT, "exp": 2_000_000_000},
+        "context": {**CONTEXT, "iss": issuer.url, "exp": 2_000_000_000},
     }

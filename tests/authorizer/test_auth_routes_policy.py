@@ -33,7 +33,12 @@ def iam_response_for(claims: Claims, arn: MethodArn, grant: Grant) -> dict[str, 
 
 def claims_with(*scopes: str, subject: str = "auth0|user-1") -> Claims:
     return Claims(
-        subject=subject, expires_at=1_900_000_000, scopes=frozenset(scopes), client_id="spa", grant_type=""
+        subject=subject,
+        expires_at=1_900_000_000,
+        scopes=frozenset(scopes),
+        client_id="spa",
+        grant_type="",
+        issuer="https://tenant.auth0.com/",
     )
 
 
@@ -133,6 +138,7 @@ def test_policy_allows_every_route_the_scopes_permit_not_only_the_called_one() -
         },
         "context": {
             "sub": "auth0|user-1",
+            "iss": "https://tenant.auth0.com/",
             "scope": "read:items",
             "client_id": "spa",
             "grant_type": "",
@@ -240,6 +246,7 @@ def test_context_is_flat_scalars_built_only_from_typed_claims() -> None:
     context = context_for(claims_with("b", "a", "c:x", subject="client-1@clients"))
     assert context == {
         "sub": "client-1@clients",
+        "iss": "https://tenant.auth0.com/",
         "scope": "a b c:x",
         "client_id": "spa",
         "grant_type": "",
@@ -253,6 +260,7 @@ def test_simple_response_carries_the_decision_and_context() -> None:
         "isAuthorized": True,
         "context": {
             "sub": "auth0|user-1",
+            "iss": "https://tenant.auth0.com/",
             "scope": "read:items",
             "client_id": "spa",
             "grant_type": "",

@@ -23,18 +23,22 @@ def test_valid_environment_is_parsed_into_settings(issuer: Issuer) -> None:
     # WHEN it is loaded
     settings = load_settings(env)
     # THEN every value is typed and normalised
-    assert (settings.issuer, settings.audiences, settings.jwks_uri) == (
+    (only,) = settings.issuers
+    assert (only.issuer, only.audiences, only.jwks_uri, only.jwks, only.profile.name, only.scope_map) == (
         issuer.url,
         (API, "other-api"),
         issuer.jwks_uri,
+        None,
+        "oidc",
+        {},
     )
-    assert (settings.algorithms, settings.leeway_seconds, settings.simple_responses) == (
+    assert (only.algorithms, settings.leeway_seconds, settings.simple_responses) == (
         ("RS256", "ES256", "EdDSA"),
         5,
         True,
     )
     assert [route.key for route in settings.routes.routes] == list(ROUTE_SCOPES)
-    assert settings.discovery_uri == f"{issuer.url}.well-known/openid-configuration"
+    assert only.discovery_uri == f"{issuer.url}.well-known/openid-configuration"
     assert settings.key_set == KeySetPolicy()
 
 
@@ -43,7 +47,8 @@ def test_optional_variables_have_safe_defaults(issuer: Issuer) -> None:
     for name in ("ALLOWED_ALGORITHMS", "LEEWAY_SECONDS", "SIMPLE_RESPONSES", "JWKS_URI"):
         del env[name]
     settings = load_settings(env)
-    assert (settings.algorithms, settings.leeway_seconds, settings.simple_responses, settings.jwks_uri) == (
+    only = settings.issuers[0]
+    assert (only.algorithms, settings.leeway_seconds, settings.simple_responses, only.jwks_uri) == (
         ("RS256",),
         30,
         False,
@@ -52,13 +57,13 @@ def test_optional_variables_have_safe_defaults(issuer: Issuer) -> None:
 
 
 def test_empty_jwks_uri_means_discovery(issuer: Issuer) -> None:
-    assert load_settings(environment(issuer, JWKS_URI="  ")).jwks_uri is None
+    assert load_settings(environment(issuer, JWKS_URI="  ")).issuers[0].jwks_uri is None
 
 
 def test_auth0_issuer_keeps_its_trailing_slash_and_discovery_url(issuer: Issuer) -> None:
-    settings = load_settings(environment(issuer, ISSUER="https://tenant.eu.auth0.com/"))
-    assert settings.issuer == "https://tenant.eu.auth0.com/"
-    assert settings.discovery_uri == "https://tenant.eu.auth0.com/.well-known/openid-configuration"
+    only = load_settings(environment(issuer, ISSUER="https://tenant.eu.auth0.com/")).issuers[0]
+    assert only.issuer == "https://tenant.eu.auth0.com/"
+    assert only.discovery_uri == "https://tenant.eu.auth0.com/.well-known/openid-configuration"
 
 
 @pytest.mark.parametrize("variable", ["ISSUER", "AUDIENCE", "ROUTE_SCOPES"])
@@ -69,7 +74,9 @@ def test_missing_required_variable_is_named(issuer: Issuer, variable: str, value
         del env[variable]
     else:
         env[variable] = value
-    with pytest.raises(ConfigurationError, match=f"^{variable}: is required$") as caught:
+    with pytest.raises(
+        ConfigurationError, match=f"^{variable}: is required( \\(or ISSUERS, for several issuers\\))?$"
+    ) as caught:
         load_settings(env)
     assert caught.value.variable == variable
 
@@ -119,7 +126,8 @@ def test_bad_value_is_refused_naming_the_variable(
     ],
 )
 def test_plain_http_is_accepted_only_for_loopback_hosts(issuer: Issuer, url: str) -> None:
-    assert load_settings(environment(issuer, ISSUER=url, JWKS_URI=url + "jwks")).jwks_uri == url + "jwks"
+    settings = load_settings(environment(issuer, ISSUER=url, JWKS_URI=url + "jwks"))
+    assert settings.issuers[0].jwks_uri == url + "jwks"
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ from authorizer_harness import API, Issuer, Keys, SigningKey, claims, mint
 from jwt.api_jws import PyJWS
 
 from oauth_authorizer.errors import Reason, TokenRejected
-from oauth_authorizer.keys import KeySetCache
+from oauth_authorizer.keys import key_resolvers
 from oauth_authorizer.settings import Settings
 from oauth_authorizer.tokens import Claims, TokenVerifier, _StrictJWS, _unverified_header
 
@@ -129,18 +129,20 @@ def test_verification_decodes_every_segment_through_the_override(
         return original(segment, name)
 
     monkeypatch.setattr(_StrictJWS, "_decode_base64url_segment", staticmethod(recording))
-    verifier = TokenVerifier(settings, KeySetCache.for_settings(settings))
+    verifier = TokenVerifier(settings, key_resolvers(settings))
     first = mint(keys.rsa, claims(issuer, exp=2_000_000_000))
     second = mint(keys.rsa, claims(issuer, exp=2_000_000_000, jti="second"))
     _unverified_header.cache_clear()
     # WHEN a token is verified with its header not yet seen
     assert verifier.verify(first).subject == "auth0|user-1"
-    # THEN the header was read alone (with an empty payload and signature), then the token decoded whole
+    # THEN the header was read alone (with an empty payload and signature), the payload read for its
+    # issuer, then the token decoded whole
     header, payload, signature = (segment.encode() for segment in first.split("."))
     assert calls == [
         (header, "header"),
         (b"", "payload"),
         (b"", "crypto"),
+        (payload, "payload"),
         (header, "header"),
         (payload, "payload"),
         (signature, "crypto"),
@@ -153,8 +155,12 @@ def test_verification_decodes_every_segment_through_the_override(
         scopes=frozenset({"openid", "read:items"}),
         client_id="spa-client",
         grant_type="",
+        issuer=issuer.url,
     )
-    assert calls == [(segment.encode(), name) for segment, name in zip(second.split("."), PARTS, strict=True)]
+    assert calls == [
+        (second.split(".")[1].encode(), "payload"),
+        *[(segment.encode(), name) for segment, name in zip(second.split("."), PARTS, strict=True)],
+    ]
 
 
 def non_canonical(segment: str) -> str:
@@ -188,7 +194,7 @@ def test_a_non_canonical_segment_is_malformed_exactly_as_with_pyjwt(
     valid = ".".join(segments)
     segments[part] = non_canonical(segments[part])
     altered = ".".join(segments)
-    verifier = TokenVerifier(settings, KeySetCache.for_settings(settings))
+    verifier = TokenVerifier(settings, key_resolvers(settings))
     assert verifier.verify(valid).subject == "auth0|user-1"
     # WHEN the altered one is verified
     with pytest.raises(TokenRejected) as caught:

@@ -41,7 +41,7 @@ DECISION_DIRECTIVE = [
 # The metric members, then Powertools Logger's keys in its order, then the decision's own.
 METRIC_KEYS = ["_aws", "service", "reason", "Decision"]
 LOG_KEYS = [*METRIC_KEYS, "level", "location", "message", "timestamp", "cold_start", *FUNCTION_MEMBERS]
-DECIDED_KEYS = [*LOG_KEYS, "correlation_id", "sub", "client_id", "route"]
+DECIDED_KEYS = [*LOG_KEYS, "correlation_id", "sub", "iss", "client_id", "route"]
 REJECTED_KEYS = [*LOG_KEYS, "correlation_id", "detail"]
 POWERTOOLS_TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}[+-]\d{4}$")
 _logger_ids = itertools.count()
@@ -102,6 +102,7 @@ def decided(
         context,
         correlation_id,
         subject=subject,
+        issuer="https://tenant.auth0.com/",
         client_id="spa-client",
         route="GET /items/{id}",
     )
@@ -130,6 +131,7 @@ def test_allowed_decision_is_one_info_log_record_and_emf_document_cold_start_onl
         **FUNCTION_MEMBERS,
         "correlation_id": "lambda-request-7",
         "sub": "auth0|user-1",
+        "iss": "https://tenant.auth0.com/",
         "client_id": "spa-client",
         "route": "GET /items/{id}",
     }
@@ -299,10 +301,10 @@ def test_function_members_follow_the_invoked_arn() -> None:
     ]
 
 
-def test_count_writes_an_emf_document_with_the_service_dimension_only() -> None:
+def test_count_writes_an_emf_document_by_service_and_issuer() -> None:
     capture = Capture(logging.INFO)
     before = now_ms()
-    capture.telemetry.count("KeySet_fetch_failed")
+    capture.telemetry.count("KeySet_fetch_failed", issuer="https://tenant.auth0.com/")
     after = now_ms()
     assert [settled(record, before, after) for record in capture.records()] == [
         {
@@ -311,12 +313,13 @@ def test_count_writes_an_emf_document_with_the_service_dimension_only() -> None:
                 "CloudWatchMetrics": [
                     {
                         "Namespace": NAMESPACE,
-                        "Dimensions": [["service"]],
+                        "Dimensions": [["service", "issuer"]],
                         "Metrics": [{"Name": "KeySet_fetch_failed", "Unit": "Count"}],
                     }
                 ],
             },
             "service": SERVICE,
+            "issuer": "https://tenant.auth0.com/",
             "KeySet_fetch_failed": 1,
         }
     ]
@@ -325,15 +328,15 @@ def test_count_writes_an_emf_document_with_the_service_dimension_only() -> None:
 def test_count_ignores_the_log_level_and_leaves_the_cold_start_to_the_first_decision() -> None:
     # GIVEN a logger hiding everything below CRITICAL, and key-set events before the first decision
     capture = Capture(logging.CRITICAL)
-    capture.telemetry.count("KeySet_serving_stale")
-    capture.telemetry.count("KeySet_serving_stale")
+    capture.telemetry.count("KeySet_serving_stale", issuer="https://tenant.auth0.com/")
+    capture.telemetry.count("KeySet_serving_stale", issuer="https://tenant.auth0.com/")
     # WHEN the logger is opened up and the first decision is made
     capture.logger.setLevel(logging.INFO)
     decided(capture)
     # THEN both counts went out, and the decision is still the cold start
     assert [(list(record), record.get("cold_start")) for record in capture.records()] == [
-        (["_aws", "service", "KeySet_serving_stale"], None),
-        (["_aws", "service", "KeySet_serving_stale"], None),
+        (["_aws", "service", "issuer", "KeySet_serving_stale"], None),
+        (["_aws", "service", "issuer", "KeySet_serving_stale"], None),
         (DECIDED_KEYS, True),
     ]
 

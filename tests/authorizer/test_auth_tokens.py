@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -9,13 +10,13 @@ import pytest
 from authorizer_harness import API, Issuer, Keys, SigningKey, claims, environment, mint
 
 from oauth_authorizer.errors import Reason, TokenRejected
-from oauth_authorizer.keys import KeySetCache
+from oauth_authorizer.keys import key_resolvers
 from oauth_authorizer.settings import Settings, load_settings
 from oauth_authorizer.tokens import Claims, TokenVerifier, bearer_token
 
 
 def verifier_for(settings: Settings) -> TokenVerifier:
-    return TokenVerifier(settings, KeySetCache.for_settings(settings))
+    return TokenVerifier(settings, key_resolvers(settings))
 
 
 @pytest.fixture
@@ -41,6 +42,7 @@ def test_token_signed_by_each_key_type_verifies(
         scopes=frozenset({"openid", "read:items"}),
         client_id="spa-client",
         grant_type="",
+        issuer=issuer.url,
     )
 
 
@@ -63,6 +65,7 @@ def test_auth0_machine_to_machine_token_verifies(verifier: TokenVerifier, issuer
         scopes=frozenset({"read:items", "write:items"}),
         client_id="m2m-client",
         grant_type="client-credentials",
+        issuer=issuer.url,
     )
 
 
@@ -98,7 +101,7 @@ def test_client_id_claim_is_used_when_there_is_no_azp(
         ({"exp": int(time.time()) - 5}, Reason.EXPIRED),
         ({"nbf": int(time.time()) + 3600}, Reason.NOT_YET_VALID),
         ({"iat": int(time.time()) + 3600}, Reason.NOT_YET_VALID),
-        ({"iss": "https://evil.example.com/"}, Reason.WRONG_ISSUER),
+        ({"iss": "https://evil.example.com/"}, Reason.UNKNOWN_ISSUER),
         ({"iss": None}, Reason.WRONG_ISSUER),
         ({"aud": "https://other-api.example.com/"}, Reason.WRONG_AUDIENCE),
         ({"aud": ["https://other-api.example.com/", "x"]}, Reason.WRONG_AUDIENCE),
@@ -128,7 +131,8 @@ def test_issuer_must_match_exactly_including_the_trailing_slash(
     verifier: TokenVerifier, issuer: Issuer, keys: Keys
 ) -> None:
     assert (
-        rejection(verifier, mint(keys.rsa, claims(issuer, iss=issuer.url.rstrip("/")))) is Reason.WRONG_ISSUER
+        rejection(verifier, mint(keys.rsa, claims(issuer, iss=issuer.url.rstrip("/"))))
+        is Reason.UNKNOWN_ISSUER
     )
 
 
@@ -191,3 +195,14 @@ def test_anything_but_one_bearer_token_is_rejected(value: str | None, reason: Re
     with pytest.raises(TokenRejected) as caught:
         bearer_token(value)
     assert caught.value.reason is reason
+
+
+def test_inline_jwks_verifies_with_no_discovery_and_no_network(issuer: Issuer, keys: Keys) -> None:
+    # GIVEN the issuer's public keys given inline (the issuer itself is up, and counts requests)
+    verifier = verifier_for(load_settings(environment(issuer, JWKS=json.dumps(keys.jwks()))))
+    # WHEN its tokens arrive, and one with a kid the set does not have
+    assert verifier.verify(mint(keys.ec, claims(issuer))).subject == "auth0|user-1"
+    with pytest.raises(TokenRejected) as caught:
+        verifier.verify(mint(keys.spare, claims(issuer)))
+    # THEN the unknown kid is refused without a refetch, and nothing was ever fetched
+    assert (caught.value.reason, sum(issuer.hits.values())) == (Reason.UNKNOWN_KEY, 0)

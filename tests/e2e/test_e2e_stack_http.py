@@ -49,7 +49,12 @@ def test_me_answers_with_the_tokens_subject_and_scopes(client: StackClient) -> N
 
     assert (response.status, response.json()) == (
         200,
-        {"sub": "dev-reader@clients", "scopes": ["read:items"], "client_id": "dev-reader"},
+        {
+            "iss": client.stack.issuer.config.issuer,
+            "sub": "dev-reader@clients",
+            "scopes": ["read:items"],
+            "client_id": "dev-reader",
+        },
     )
 
 
