@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sam_local import LAMBDA_IMAGE_REPO, Sam, devstack, is_stand_in
+from sam_local import LAMBDA_IMAGE_REPO, Sam, is_stand_in
 
 from devstack.template import ROOT
 
@@ -33,18 +33,18 @@ def sam() -> Sam:
 @pytest.fixture(scope="session")
 def built(sam: Sam) -> Path:
     """`sam build --parameter-overrides Architecture=$ARCH`."""
-    result = sam.run("build", *sam.arch_args(), timeout=600)
+    result = sam.run(sam.command("sam build"), timeout=600)
     assert result.returncode == 0, result.stdout + result.stderr
     return ROOT / ".aws-sam" / "build"
 
 
 @pytest.fixture(scope="module")
-def dynamodb() -> Iterator[str]:
+def dynamodb(sam: Sam) -> Iterator[str]:
     """`python -m devstack.docker_local up` (a fresh, empty table); `down` afterwards. Yields its output."""
-    result = devstack("devstack.docker_local", "up")
+    result = sam.run(sam.command("python -m devstack.docker_local up"))
     assert result.returncode == 0, result.stderr
     try:
         yield result.stdout
     finally:
-        stopped = devstack("devstack.docker_local", "down")
+        stopped = sam.run(sam.command("python -m devstack.docker_local down"))
         assert stopped.returncode == 0, stopped.stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 from dataclasses import dataclass
 from typing import Any
@@ -45,36 +46,49 @@ class Sam:
             "SAM_CLI_TELEMETRY": "0",
         }
 
-    def arch_args(self) -> list[str]:
-        return ["--parameter-overrides", f"Architecture={self.arch}"]
+    def command(self, prefix: str) -> list[str]:
+        """The README's command starting with `prefix`, $ARCH filled in, run with the venv's executables."""
+        argv = [arg.replace("$ARCH", self.arch) for arg in readme_command(prefix)]
+        if argv[0] in {"sam", "python"}:
+            argv[0] = str(VENV_BIN / argv[0])
+        if argv[:3] == [str(VENV_BIN / "sam"), "local", argv[2]] and argv[2] in {"invoke", "start-api"}:
+            argv += self.extra
+        return argv
 
-    def run(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    def run(self, argv: list[str], timeout: float = 300) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [str(VENV_BIN / "sam"), *args],
-            cwd=ROOT,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
+            argv, cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=timeout, check=False
         )
 
-    def invoke(self, function: str, event: str, *more: str) -> tuple[Any, subprocess.CompletedProcess[str]]:
-        """`sam local invoke FUNCTION -e events/EVENT ... --parameter-overrides Architecture=$ARCH`."""
-        result = self.run(
-            "local", "invoke", function, "-e", f"events/{event}", *more, *self.arch_args(), *self.extra
-        )
+    def invoke(self, function: str, event: str) -> tuple[Any, subprocess.CompletedProcess[str]]:
+        """The README's `sam local invoke FUNCTION ...` line with `-e events/EVENT`."""
+        argv = self.command(f"sam local invoke {function} ")
+        argv[argv.index("-e") + 1] = f"events/{event}"
+        result = self.run(argv)
         assert result.stdout.strip(), result.stderr
         return json.loads(result.stdout), result
 
 
-def devstack(*args: str) -> subprocess.CompletedProcess[str]:
-    """`python -m devstack.ARGS` with the venv's python, as after `source .venv/bin/activate`."""
-    return subprocess.run(
-        [str(VENV_BIN / "python"), "-m", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
+README = ROOT / "README.md"
+DOCKER_SECTION = "### With Docker: the real `sam local`"
+
+
+def readme_docker_commands() -> list[str]:
+    """The command lines of the README's Docker section's bash blocks: comments cut, `\\` lines joined."""
+    text = README.read_text(encoding="utf-8")
+    section = text[text.index(DOCKER_SECTION) :]
+    section = section[: section.index("\n## ")]
+    commands: list[str] = []
+    for block in section.split("```bash\n")[1:]:
+        joined = block[: block.index("```")].replace("\\\n", " ")
+        for line in joined.splitlines():
+            command = " ".join(line.split("  #", 1)[0].split())
+            if command:
+                commands.append(command)
+    return commands
+
+
+def readme_command(prefix: str) -> list[str]:
+    """The one README command starting with `prefix`, split into arguments."""
+    (line,) = [command for command in readme_docker_commands() if command.startswith(prefix)]
+    return shlex.split(line)

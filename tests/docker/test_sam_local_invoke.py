@@ -4,6 +4,7 @@ committed events and events/env.json: every event's payload checked, not only th
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from event_outcomes import (
     event_arn,
     expected_resources,
 )
-from sam_local import Sam
+from sam_local import Sam, readme_docker_commands
 
 from devstack.gateway import Decision, evaluate_policy
 from devstack.make_events import DOCKER_NETWORK, EVENTS_DIR, ITEM_ID
@@ -63,7 +64,7 @@ def test_api_invokes_reach_dynamodb_local_on_the_docker_network(sam: Sam, built:
     for name, status, body in API_OUTCOMES:
         event = load(name)
 
-        answer, result = sam.invoke("ApiFunction", name, "--docker-network", DOCKER_NETWORK)
+        answer, result = sam.invoke("ApiFunction", name)
 
         assert result.returncode == 0, result.stderr
         assert answer.get("statusCode") == status, (name, answer)
@@ -74,3 +75,30 @@ def test_api_invokes_reach_dynamodb_local_on_the_docker_network(sam: Sam, built:
             sent = json.loads(event["body"])
             assert {k: created[k] for k in sent} == sent
             assert created["id"] != ITEM_ID
+
+
+def test_readme_docker_section_shows_exactly_the_commands_these_tests_run(sam: Sam) -> None:
+    assert readme_docker_commands() == [
+        "make setup && source .venv/bin/activate",
+        "ARCH=$(uname -m | sed s/aarch64/arm64/)",
+        "sam build --parameter-overrides Architecture=$ARCH",
+        "sam local invoke AuthorizerFunction -e events/authorizer-token-valid.json"
+        " --parameter-overrides Architecture=$ARCH",
+        "python -m devstack.docker_local up",
+        f"sam local invoke ApiFunction -e events/api-create-item.json --docker-network {DOCKER_NETWORK}"
+        " --parameter-overrides Architecture=$ARCH",
+        "sam local start-api --parameter-overrides Architecture=$ARCH",
+        "source .venv/bin/activate",
+        'curl -H "Authorization: Bearer $(python -m devstack.make_events --token)" http://127.0.0.1:3000/items',
+        "python -m devstack.docker_local down",
+    ]
+
+
+def test_readme_arch_line_names_this_host_architecture(sam: Sam) -> None:
+    line = next(command for command in readme_docker_commands() if command.startswith("ARCH="))
+
+    result = subprocess.run(
+        ["bash", "-c", f'{line}; echo "$ARCH"'], capture_output=True, text=True, check=True
+    )
+
+    assert result.stdout.strip() == sam.arch

@@ -14,14 +14,13 @@ from pathlib import Path
 
 import pytest
 from event_outcomes import IDENTITY
-from sam_local import VENV_BIN, Sam
+from sam_local import VENV_BIN, Sam, readme_docker_commands
 
 from devstack.client import HttpResponse, api_call, http
 from devstack.make_events import EVENTS_DIR, committed_token
 from devstack.ports import LOOPBACK, free_port
 from devstack.template import ROOT
 
-README = ROOT / "README.md"
 NOT_AUTHORIZED = {"message": "User is not authorized to access this resource"}
 
 
@@ -45,15 +44,7 @@ def lambda_containers() -> set[str]:
 def api_url(sam: Sam, built: Path, dynamodb: str) -> Iterator[str]:
     """`sam local start-api --parameter-overrides Architecture=$ARCH`, until it answers; stopped after."""
     port = free_port()
-    command = [
-        str(VENV_BIN / "sam"),
-        "local",
-        "start-api",
-        *sam.arch_args(),
-        *sam.extra,
-        "--port",
-        str(port),
-    ]
+    command = [*sam.command("sam local start-api"), "--port", str(port)]
     log = (ROOT / ".local" / "start-api.log").open("w", encoding="utf-8")
     process = subprocess.Popen(
         command, cwd=ROOT, env=sam.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
@@ -135,8 +126,7 @@ def test_request_without_a_bearer_token_is_401_before_the_authorizer(api_url: st
 
 def test_readme_curl_line_lists_the_items(api_url: str) -> None:
     # GIVEN the README's curl command, pointed at this run's port
-    lines = [line for line in README.read_text(encoding="utf-8").splitlines() if line.startswith("curl ")]
-    (curl,) = [line for line in lines if "devstack.make_events --token" in line]
+    (curl,) = [line for line in readme_docker_commands() if line.startswith("curl ")]
     port = api_url.rsplit(":", 1)[1]
 
     result = subprocess.run(
@@ -162,7 +152,7 @@ def test_stopping_start_api_leaves_no_function_container(sam: Sam, built: Path, 
     before = lambda_containers()
     port = free_port()
     process = subprocess.Popen(
-        [str(VENV_BIN / "sam"), "local", "start-api", *sam.arch_args(), *sam.extra, "--port", str(port)],
+        [*sam.command("sam local start-api"), "--port", str(port)],
         cwd=ROOT,
         env=sam.env,
         stdout=subprocess.DEVNULL,
