@@ -40,6 +40,18 @@ def lambda_containers() -> set[str]:
     return set(result.stdout.split())
 
 
+def wait_until_answering(process: subprocess.Popen[bytes], url: str, log: Path | None = None) -> None:
+    deadline = time.monotonic() + 180
+    while True:
+        assert process.poll() is None, log.read_text() if log else "sam local start-api exited"
+        try:
+            http("GET", f"{url}/me")
+            return
+        except OSError:
+            assert time.monotonic() < deadline, "sam local start-api did not answer in 180 s"
+            time.sleep(1)
+
+
 @pytest.fixture(scope="module")
 def api_url(sam: Sam, built: Path, dynamodb: str) -> Iterator[str]:
     """`sam local start-api --parameter-overrides Architecture=$ARCH`, until it answers; stopped after."""
@@ -51,18 +63,10 @@ def api_url(sam: Sam, built: Path, dynamodb: str) -> Iterator[str]:
     )
     url = f"http://{LOOPBACK}:{port}"
     try:
-        deadline = time.monotonic() + 180
-        while True:
-            assert process.poll() is None, (ROOT / ".local" / "start-api.log").read_text()
-            try:
-                http("GET", f"{url}/me")
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "sam local start-api did not answer in 180 s"
-                time.sleep(1)
+        wait_until_answering(process, url, log=ROOT / ".local" / "start-api.log")
         yield url
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
+        os.killpg(process.pid, signal.SIGINT)
         try:
             process.wait(timeout=60)
         except subprocess.TimeoutExpired:
@@ -146,9 +150,8 @@ def test_readme_curl_line_lists_the_items(api_url: str) -> None:
     assert [item["name"] for item in listed["items"]] == []
 
 
-def test_stopping_start_api_leaves_no_function_container(sam: Sam, built: Path, dynamodb: str) -> None:
-    # A start-api of its own (the module's one is still up): its warm containers start, and the same
-    # Ctrl-C-like SIGTERM that ends the README's `sam local start-api` removes them.
+def test_ctrl_c_stops_start_api_and_removes_its_warm_containers(sam: Sam, built: Path, dynamodb: str) -> None:
+    # GIVEN a start-api of its own (the module's one is still up), answering, its warm containers started
     before = lambda_containers()
     port = free_port()
     process = subprocess.Popen(
@@ -159,15 +162,21 @@ def test_stopping_start_api_leaves_no_function_container(sam: Sam, built: Path, 
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        if lambda_containers() - before:
-            break
-        time.sleep(1)
-    started = lambda_containers() - before
+    try:
+        wait_until_answering(process, f"http://{LOOPBACK}:{port}")
+        started = lambda_containers() - before
 
-    os.killpg(process.pid, signal.SIGTERM)
-    process.wait(timeout=60)
+        # WHEN Ctrl-C reaches it (SIGINT to its process group, as a terminal sends it)
+        os.killpg(process.pid, signal.SIGINT)
+        process.wait(timeout=60)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
 
-    assert started, "warm_containers = EAGER should start the functions' containers"
+    # THEN warm_containers = EAGER had started one container per function, and none is left
+    assert len(started) == 2
+    deadline = time.monotonic() + 30
+    while lambda_containers() - before and time.monotonic() < deadline:
+        time.sleep(0.5)
     assert lambda_containers() - before == set()
