@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from devstack.make_events import API_ID
+from devstack.make_events import API_ID, ITEM_ID
 from devstack.template import route_scopes
 
 AUTHORIZER_KINDS = ("token", "request", "httpv2")
@@ -61,3 +62,17 @@ def allowed_resources(answer: dict[str, Any]) -> set[str]:
 def event_arn(event: dict[str, Any]) -> str:
     arn: str = event.get("methodArn") or event["routeArn"]
     return arn
+
+
+def assert_api_answer(
+    name: str, event: dict[str, Any], answer: dict[str, Any], status: int, body: Any
+) -> None:
+    """The API's answer to an events/api-*.json event is the one API_OUTCOMES gives it."""
+    assert answer.get("statusCode") == status, (name, answer)
+    if body is not None:
+        assert json.loads(answer["body"]) == body, name
+    else:
+        created = json.loads(answer["body"])
+        sent = json.loads(event["body"])
+        assert {k: created[k] for k in sent} == sent, name
+        assert created["id"] != ITEM_ID, name
