@@ -90,7 +90,7 @@ build_lambda() {
   ln -s /usr/bin/python3.13 "$rootfs/var/lang/bin/python3.13"
   ln -s python3.13 "$rootfs/var/lang/bin/python3"
   ln -s python3.13 "$rootfs/var/lang/bin/python"
-  "$ROOT/.venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-compile \
+  "$ROOT/.venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-compile --no-warn-conflicts \
     --target "$rootfs/var/runtime" --platform "$PY_PLATFORM" --python-version 3.13 \
     --implementation cp --only-binary=:all: awslambdaric boto3 2>&1 | grep -v "^WARNING: Location" >&2 || true
   [ -d "$rootfs/var/runtime/awslambdaric" ] || { echo "images.sh: awslambdaric did not install" >&2; exit 1; }
