@@ -128,10 +128,11 @@ def test_request_without_a_bearer_token_is_401_before_the_authorizer(api_url: st
     assert "WWW-Authenticate" not in missing.headers
 
 
-def test_readme_curl_line_lists_the_items(api_url: str) -> None:
-    # GIVEN the README's curl command, pointed at this run's port
+def test_readme_curl_line_lists_the_callers_items(api_url: str) -> None:
+    # GIVEN an item of dev-admin's, and the README's curl command pointed at this run's port
+    created = api_call(api_url, "POST", "/items", token=committed_token(), body={"name": "listed by curl"})
     (curl,) = [line for line in readme_docker_commands() if line.startswith("curl ")]
-    port = api_url.rsplit(":", 1)[1]
+    assert f"http://{LOOPBACK}:3000/" in curl
 
     result = subprocess.run(
         ["bash", "-c", curl.replace(f"http://{LOOPBACK}:3000", api_url)],
@@ -143,11 +144,9 @@ def test_readme_curl_line_lists_the_items(api_url: str) -> None:
         check=False,
     )
 
-    assert f"http://{LOOPBACK}:3000/" in curl
-    assert port != "3000"
+    assert created.status == 201
     assert result.returncode == 0, result.stderr
-    listed = json.loads(result.stdout)
-    assert [item["name"] for item in listed["items"]] == []
+    assert json.loads(result.stdout) == {"items": [body(created)], "next": None}
 
 
 def test_ctrl_c_stops_start_api_and_removes_its_warm_containers(sam: Sam, built: Path, dynamodb: str) -> None:
