@@ -4,7 +4,8 @@
 #      `dockerd --iptables=false` when no daemon answers, and stops the one it started on exit.
 #   2. Images: scripts/docker/images.sh pulls them, or builds stand-ins where no registry answers (loudly).
 #   3. tests/docker: sam build, then every `sam local` command of the README, payloads checked.
-# Only 127.0.0.1 is spoken to from this side: the published ports of the containers.
+# From this side the tests speak only to 127.0.0.1 (the containers' published ports). Only images.sh reaches
+# out: to a registry (docker pull), and to Debian's and PyPI's (debootstrap, pip) when it builds a stand-in.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$ROOT"
