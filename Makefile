@@ -6,7 +6,8 @@ PY := $(VENV)/bin/python
 # SAM CLI would otherwise send telemetry; nothing here talks to anything but 127.0.0.1.
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: setup run test lint typecheck validate build pytest bench events invoke clean test-docker docker-if-answers
+.PHONY: setup run test lint typecheck validate checkov build pytest bench events invoke clean test-docker \
+	docker-if-answers
 
 setup:
 	@bash scripts/bootstrap.sh
@@ -16,7 +17,7 @@ run: setup
 	@$(PY) -m devstack $(ARGS)
 
 ## test: linters, type checks, template lint, every test, and test-docker when a Docker daemon answers
-test: setup lint typecheck validate build pytest docker-if-answers
+test: setup lint typecheck validate checkov build pytest docker-if-answers
 
 lint:
 	$(VENV)/bin/ruff check .
@@ -34,6 +35,13 @@ typecheck:
 
 validate:
 	$(VENV)/bin/sam validate --lint --template template.yaml
+	$(VENV)/bin/cfn-lint --include-checks I -- template.yaml
+
+## checkov: the template against checkov's policies; any failed check fails (skips: README, "Running it in production")
+# --skip-download and BC_SKIP_MAPPING: checkov asks its vendor's API for guidelines otherwise.
+checkov:
+	BC_SKIP_MAPPING=TRUE CKV_SKIP_PACKAGE_UPDATE_CHECK=true $(VENV)/checkov/bin/checkov --file template.yaml \
+		--framework cloudformation --skip-download --compact --quiet
 
 # `sam build` needs the runtime's interpreter (python3.13) on PATH; the venv has it when bootstrap found one.
 build:

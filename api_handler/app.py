@@ -33,6 +33,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from items_api import items
 from items_api.errors import ItemsApiError, StoreError
 from items_api.identity import Caller, caller_from_authorizer_context
+from items_api.page_token_key import page_token_key
 from items_api.pagination import parse_limit
 from items_api.scopes import ROUTE_SCOPES, require_scopes
 from items_api.settings import load_settings
@@ -45,6 +46,8 @@ metrics = Metrics()
 # Cold start: configuration and the DynamoDB client, once per execution environment.
 settings = load_settings(os.environ)
 store = ItemStore(dynamodb_client(settings.dynamodb_endpoint_url), settings.table_name)
+# Where each listing gets its HMAC key (in AWS: Secrets Manager, read on first use and cached)
+page_token_key_source = page_token_key(settings)
 cors = CORSConfig(
     allow_origin=settings.cors_allow_origin,
     allow_headers=["Authorization", "Content-Type"],
@@ -123,7 +126,7 @@ def build_resolver(resolver: ApiGatewayResolver) -> ApiGatewayResolver:
     def list_items(request: Request) -> JsonResponse:
         query = request.event.query_string_parameters
         page = items.list_items(
-            store, settings.page_token_key, request.caller.owner, parse_limit(query), query.get("next")
+            store, page_token_key_source(), request.caller.owner, parse_limit(query), query.get("next")
         )
         return _json(HTTPStatus.OK, page)
 

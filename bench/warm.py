@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import importlib
+import importlib.util
 import json
 import logging
 import os
@@ -45,6 +46,7 @@ ROUTE_SCOPES: dict[str, list[str]] = {
     "DELETE /admin/users/{id}": ["admin"],
 }
 SCOPE = "read:items write:items delete:items"
+SIX_ISSUERS_SERVICE = "authorizer-six-issuers"
 METHOD_ARN = "arn:aws:execute-api:us-east-1:123456789012:abc123/v1/GET/items/42"
 
 
@@ -91,18 +93,35 @@ def lines_to_devnull(service_logger: logging.Logger) -> Iterator[None]:
                 handler.setStream(stream)
 
 
-def import_authorizer(env: dict[str, str]) -> ModuleType:
-    """authorizer/app.py, imported in this process with its environment (then the environment and
-    sys.path are put back, so that processes started later do not inherit them)."""
+def import_authorizer(env: dict[str, str], name: str = "app") -> ModuleType:
+    """authorizer/app.py, imported in this process with its environment under the module name `name`
+    (then the environment and sys.path are put back, so that processes started later do not inherit
+    them). Each name is a cold start of its own; the oauth_authorizer package is shared."""
     saved_environ, saved_path = dict(os.environ), list(sys.path)
     os.environ.update(env)
     sys.path.insert(0, str(AUTHORIZER))
     try:
-        return importlib.import_module("app")  # this process imports no other `app`
+        spec = importlib.util.spec_from_file_location(name, AUTHORIZER / "app.py")
+        assert spec is not None
+        assert spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+        return module
     finally:
         os.environ.clear()
         os.environ.update(saved_environ)
         sys.path[:] = saved_path
+
+
+def six_issuers_environment(issuer_url: str, others: list[tuple[str, BenchKey]]) -> dict[str, str]:
+    """The same authorizer trusting six issuers (ISSUERS): the served one, and five with inline keys."""
+    entries: list[dict[str, Any]] = [{"issuer": issuer_url, "audiences": [AUDIENCE], "profile": "auth0"}]
+    entries += [{"issuer": url, "audiences": [AUDIENCE], "jwks": key.jwks()} for url, key in others]
+    env = environment(issuer_url)
+    for name in ("ISSUER", "AUDIENCE", "JWKS_URI", "ALLOWED_ALGORITHMS"):
+        del env[name]
+    return {**env, "ISSUERS": json.dumps(entries), "POWERTOOLS_SERVICE_NAME": SIX_ISSUERS_SERVICE}
 
 
 def warm(*, rounds: int, calls: int) -> list[Figure]:
@@ -112,6 +131,9 @@ def warm(*, rounds: int, calls: int) -> list[Figure]:
         app = import_authorizer(environment(issuer_url))
         service_logger = logging.getLogger("authorizer")
         context = BenchContext()
+        extra_issuers = [(f"https://issuer-{n}.bench.invalid/", BenchKey.generate()) for n in range(1, 6)]
+        six = import_authorizer(six_issuers_environment(issuer_url, extra_issuers), "app_six_issuers")
+        signers = [(issuer_url, key), *extra_issuers]
 
         # Every new-token call gets a token never seen before (a distinct jti): minted up front.
         serial = iter(range(10**9))
@@ -119,6 +141,12 @@ def warm(*, rounds: int, calls: int) -> list[Figure]:
             token_event(key.token(issuer_url, SCOPE, next(serial))) for _ in range(3 * (rounds + 1) * calls)
         ]
         fresh.reverse()
+        # The six-issuer deployment gets new tokens from each of its issuers in turn.
+        fresh_six = [
+            token_event(signer.token(url, SCOPE, next(serial)))
+            for _ in range((rounds + 1) * calls // len(signers) + 1)
+            for url, signer in signers
+        ]
         repeated = token_event(key.token(issuer_url, SCOPE, next(serial)))
         floor_token = key.token(issuer_url, SCOPE, next(serial))
         signing_input, _, signature_b64 = floor_token.rpartition(".")
@@ -140,6 +168,10 @@ def warm(*, rounds: int, calls: int) -> list[Figure]:
             finally:
                 service_logger.setLevel(logging.INFO)
 
+        def new_token_six_issuers(n: int) -> None:
+            for _ in range(n):
+                six.lambda_handler(fresh_six.pop(), context)
+
         def repeated_token(n: int) -> None:
             for _ in range(n):
                 app.lambda_handler(repeated, context)
@@ -150,11 +182,19 @@ def warm(*, rounds: int, calls: int) -> list[Figure]:
             for _ in range(n):
                 typical(fresh.pop())
 
-        with lines_to_devnull(service_logger), lines_to_devnull(logging.getLogger(REFERENCE_SERVICE)):
+        with (
+            lines_to_devnull(service_logger),
+            lines_to_devnull(logging.getLogger(REFERENCE_SERVICE)),
+            lines_to_devnull(logging.getLogger(SIX_ISSUERS_SERVICE)),
+        ):
             app.lambda_handler(repeated, context)  # fetch the key set: everything after is warm
+            six.lambda_handler(repeated, context)
             typical(repeated)
-            (shipped, quiet, again), (floor_s, *_) = interleaved_ratios(
-                floor, [new_token, new_token_quiet, repeated_token], rounds=rounds, calls=calls
+            (shipped, quiet, six_issuers, again), (floor_s, *_) = interleaved_ratios(
+                floor,
+                [new_token, new_token_quiet, new_token_six_issuers, repeated_token],
+                rounds=rounds,
+                calls=calls,
             )
             # Apart: its heavier code would leave the caches colder for whichever batch follows it.
             (others,), _ = interleaved_ratios(floor, [reference], rounds=rounds, calls=calls)
@@ -169,6 +209,13 @@ def warm(*, rounds: int, calls: int) -> list[Figure]:
             stretch=3.0,
         ),
         Figure("new_token_ratio_quiet", quiet, "x", "the same with logging at WARNING / floor"),
+        Figure(
+            "new_token_ratio_six_issuers",
+            six_issuers,
+            "x",
+            "the same with six issuers configured (ISSUERS), new tokens from each in turn / floor",
+            budget=4.0,
+        ),
         Figure(
             "repeated_token_ratio",
             again,

@@ -38,6 +38,16 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "$want" >"$stamp"
 fi
 
+# checkov (`make checkov`) lives in a virtualenv of its own: its pins conflict with aws-sam-cli's.
+checkov_stamp=.venv/checkov/.requirements.sha256
+checkov_want=$(sha256sum requirements-checkov.txt | cut -d' ' -f1)
+if [ "$(cat "$checkov_stamp" 2>/dev/null)" != "$checkov_want" ]; then
+  echo "bootstrap: installing checkov (requirements-checkov.txt, in .venv/checkov)"
+  [ -x .venv/checkov/bin/python ] || .venv/bin/python -m venv .venv/checkov
+  .venv/checkov/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
+  echo "$checkov_want" >"$checkov_stamp"
+fi
+
 # `python -m devstack` (the local stack) and its sub-commands work from any directory.
 site=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 echo "$PWD/scripts" >"$site/oauth_protected_api_devstack.pth"

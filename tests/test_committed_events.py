@@ -90,8 +90,12 @@ def test_committed_issuer_is_one_no_real_deployment_can_have() -> None:
     assert EVENTS_ISSUER.removesuffix("/").endswith(".invalid")
 
 
-def test_committed_env_file_points_the_api_at_dynamodb_local_on_the_docker_network() -> None:
-    assert load(EVENTS_DIR, "env.json")["ApiFunction"]["DYNAMODB_ENDPOINT_URL"] == DOCKER_DYNAMODB_ENDPOINT
+def test_committed_env_file_points_the_api_at_dynamodb_local_and_at_no_aws_secret() -> None:
+    api = load(EVENTS_DIR, "env.json")["ApiFunction"]
+
+    assert api["DYNAMODB_ENDPOINT_URL"] == DOCKER_DYNAMODB_ENDPOINT
+    assert api["PAGE_TOKEN_SECRET_ARN"] == ""
+    assert "PAGE_TOKEN_KEY" not in api
 
 
 def test_committed_valid_tokens_verify_and_stay_valid_for_five_more_years() -> None:

@@ -5,13 +5,20 @@ The SAM checks run SAM's own translator, so they pin what CloudFormation will ac
 
 from __future__ import annotations
 
+import io
 import json
+import logging
+import re
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from samtranslator.translator.transform import transform
 
-from devstack.template import load_template, route_scopes
+from devstack.template import ROOT, load_template, route_scopes
+from oauth_authorizer.errors import Reason
+from oauth_authorizer.settings import DEFAULT_METRICS_NAMESPACE
+from oauth_authorizer.telemetry import DECISION_METRIC, Telemetry
 
 REQUIRED_PARAMETERS = {"Issuer": "https://tenant.example.auth0.com/", "Audience": "https://items.example.com"}
 
@@ -114,29 +121,35 @@ def test_authorizer_role_has_no_aws_permissions_beyond_its_own_logs() -> None:
     assert "Policies" not in role
 
 
-def test_api_role_may_touch_only_its_own_table() -> None:
+def test_api_role_allows_exactly_the_four_table_calls_and_reading_its_one_secret() -> None:
     role = _translate()["ApiFunctionRole"]["Properties"]
     assert role["ManagedPolicyArns"] == ["arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"]
-    resources = [
-        resource
-        for policy in role["Policies"]
-        for statement in policy["PolicyDocument"]["Statement"]
-        for resource in statement["Resource"]
+    statements = [
+        statement for policy in role["Policies"] for statement in policy["PolicyDocument"]["Statement"]
     ]
-    assert resources == [
+    assert statements == [
         {
-            "Fn::Sub": [
-                "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${tableName}",
-                {"tableName": {"Ref": "ItemsTable"}},
-            ]
+            "Sid": "ItemsTable",
+            "Effect": "Allow",
+            "Action": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Query"],
+            "Resource": {"Fn::GetAtt": ["ItemsTable", "Arn"]},
         },
         {
-            "Fn::Sub": [
-                "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${tableName}/index/*",
-                {"tableName": {"Ref": "ItemsTable"}},
-            ]
+            "Action": ["secretsmanager:GetSecretValue"],
+            "Effect": "Allow",
+            "Resource": {"Fn::Sub": ["${secretArn}", {"secretArn": {"Ref": "PageTokenSecret"}}]},
         },
     ]
+
+
+def test_the_table_policy_names_every_call_the_store_makes() -> None:
+    source = (ROOT / "api_handler" / "items_api" / "store.py").read_text(encoding="utf-8")
+    calls = set(re.findall(r"self\._client\.(\w+)\(", source))
+    assert calls == {"put_item", "get_item", "query", "delete_item"}
+    actions = load_template()["Resources"]["ApiFunction"]["Properties"]["Policies"][0]["Statement"][0][
+        "Action"
+    ]
+    assert {f"dynamodb:{''.join(part.title() for part in call.split('_'))}" for call in calls} == set(actions)
 
 
 @pytest.mark.parametrize(
@@ -184,11 +197,416 @@ def test_outputs_expose_the_url_the_table_and_the_authorizer_arn() -> None:
     assert outputs["AuthorizerFunctionArn"]["Value"] == {"Fn::GetAtt": ["AuthorizerFunction", "Arn"]}
 
 
-def test_page_token_key_is_one_generated_secret_resolved_at_deploy_time() -> None:
-    resources = load_template()["Resources"]
+def test_page_token_key_is_one_generated_secret_that_only_its_arn_names() -> None:
+    resources = _translate()
     environment = resources["ApiFunction"]["Properties"]["Environment"]["Variables"]
-    assert environment["PAGE_TOKEN_KEY"] == {
-        "Fn::Sub": "{{resolve:secretsmanager:${PageTokenSecret}:SecretString}}"
-    }
+    assert environment["PAGE_TOKEN_SECRET_ARN"] == {"Ref": "PageTokenSecret"}
+    assert environment["PAGE_TOKEN_KEY"] == ""
     generated = resources["PageTokenSecret"]["Properties"]["GenerateSecretString"]
     assert generated == {"PasswordLength": 64, "ExcludePunctuation": True}
+
+
+def _references(value: Any) -> set[str]:
+    """Every resource or parameter a (translated) value refers to, through Ref, GetAtt or Sub."""
+    if isinstance(value, list):
+        return set().union(*map(_references, value)) if value else set()
+    if not isinstance(value, dict):
+        return set(re.findall(r"\$\{([A-Za-z0-9]+)", value)) if isinstance(value, str) else set()
+    if set(value) == {"Ref"}:
+        return {value["Ref"]}
+    if set(value) == {"Fn::GetAtt"}:
+        return {value["Fn::GetAtt"][0]}
+    return set().union(*map(_references, value.values())) if value else set()
+
+
+@pytest.mark.parametrize("function", ["AuthorizerFunction", "ApiFunction"])
+def test_no_environment_variable_holds_a_secret_value(function: str) -> None:
+    resources = _translate()
+    variables = resources[function]["Properties"]["Environment"]["Variables"]
+    secrets = {name for name, r in resources.items() if r["Type"] == "AWS::SecretsManager::Secret"}
+    for name, value in variables.items():
+        text = json.dumps(value)
+        # No dynamic reference (CloudFormation would put the secret's value into the configuration)…
+        assert "{{resolve:" not in text, name
+        # …and a secret may be named only by its ARN (Ref of the secret), under a name that says so.
+        if _references(value) & secrets:
+            assert (name, value) == ("PAGE_TOKEN_SECRET_ARN", {"Ref": "PageTokenSecret"})
+
+
+# ---- Running it in production: logs, throttling, tracing, WAF, the 404, alarms, dashboard, checkov
+
+ACCESS_LOG_FIELDS = {
+    "requestId": "$context.requestId",
+    "extendedRequestId": "$context.extendedRequestId",
+    "requestTime": "$context.requestTime",
+    "ip": "$context.identity.sourceIp",
+    "httpMethod": "$context.httpMethod",
+    "resourcePath": "$context.resourcePath",
+    "status": "$context.status",
+    "responseLength": "$context.responseLength",
+    "responseLatency": "$context.responseLatency",
+    "integrationLatency": "$context.integrationLatency",
+    "integrationStatus": "$context.integration.status",
+    "principalId": "$context.authorizer.principalId",
+    "authorizerStatus": "$context.authorizer.status",
+    "authorizerError": "$context.authorizer.error",
+    "authorizerLatency": "$context.authorizer.latency",
+    "authorizeStatus": "$context.authorize.status",
+    "authorizeError": "$context.authorize.error",
+    "responseType": "$context.error.responseType",
+    "errorMessage": "$context.error.message",
+    "xrayTraceId": "$context.xrayTraceId",
+}
+
+
+def _stage(resources: dict[str, Any]) -> dict[str, Any]:
+    stage: dict[str, Any] = resources["Apiv1Stage"]["Properties"]
+    return stage
+
+
+def test_access_log_is_one_json_line_per_request_with_the_listed_fields() -> None:
+    resources = _translate()
+    setting = _stage(resources)["AccessLogSetting"]
+    assert "\n" not in setting["Format"]
+    assert json.loads(setting["Format"]) == ACCESS_LOG_FIELDS
+    assert setting["DestinationArn"] == {"Fn::GetAtt": ["ApiAccessLogGroup", "Arn"]}
+    log_group = resources["ApiAccessLogGroup"]["Properties"]
+    assert log_group["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+
+
+def test_execution_log_group_is_the_one_api_gateway_writes_to_with_the_retention_parameter() -> None:
+    log_group = _translate()["ApiExecutionLogGroup"]["Properties"]
+    assert log_group == {
+        "LogGroupName": {"Fn::Sub": "API-Gateway-Execution-Logs_${Api}/v1"},
+        "RetentionInDays": {"Ref": "LogRetentionDays"},
+    }
+
+
+def test_stage_throttles_and_logs_errors_without_bodies_by_default() -> None:
+    template = load_template()
+    assert _stage(_translate())["MethodSettings"] == [
+        {
+            "ResourcePath": "/*",
+            "HttpMethod": "*",
+            "ThrottlingRateLimit": {"Ref": "ThrottlingRateLimit"},
+            "ThrottlingBurstLimit": {"Ref": "ThrottlingBurstLimit"},
+            "LoggingLevel": {"Ref": "ExecutionLogLevel"},
+            "DataTraceEnabled": False,
+            "MetricsEnabled": False,
+        }
+    ]
+    defaults = {name: p.get("Default") for name, p in template["Parameters"].items()}
+    assert (defaults["ThrottlingRateLimit"], defaults["ThrottlingBurstLimit"]) == (100, 200)
+    assert defaults["ExecutionLogLevel"] == "ERROR"
+
+
+@pytest.mark.parametrize(
+    ("function", "parameter", "condition"),
+    [
+        ("AuthorizerFunction", "AuthorizerReservedConcurrency", "HasAuthorizerReservedConcurrency"),
+        ("ApiFunction", "ApiReservedConcurrency", "HasApiReservedConcurrency"),
+    ],
+)
+def test_reserved_concurrency_is_optional_and_off_by_default(
+    function: str, parameter: str, condition: str
+) -> None:
+    template = load_template()
+    assert template["Parameters"][parameter]["Default"] == 0
+    assert template["Conditions"][condition] == {"Fn::Not": [{"Fn::Equals": [{"Ref": parameter}, "0"]}]}
+    assert _translate()[function]["Properties"]["ReservedConcurrentExecutions"] == {
+        "Fn::If": [condition, {"Ref": parameter}, {"Ref": "AWS::NoValue"}]
+    }
+
+
+def test_stage_tracing_is_on_exactly_when_tracing_is_active() -> None:
+    template = load_template()
+    assert template["Conditions"]["TracingEnabled"] == {"Fn::Equals": [{"Ref": "Tracing"}, "Active"]}
+    assert _stage(_translate())["TracingEnabled"] == {"Fn::If": ["TracingEnabled", True, False]}
+
+
+def test_an_optional_web_acl_is_associated_with_the_stage() -> None:
+    resources = _translate()
+    association = resources["WebAclAssociation"]
+    assert association["Condition"] == "HasWebAcl"
+    assert association["Properties"] == {
+        "ResourceArn": {
+            "Fn::Sub": "arn:${AWS::Partition}:apigateway:${AWS::Region}::"
+            "/restapis/${Api}/stages/${Apiv1Stage}"
+        },
+        "WebACLArn": {"Ref": "WebAclArn"},
+    }
+    assert load_template()["Parameters"]["WebAclArn"]["Default"] == ""
+
+
+def test_unknown_route_or_method_answers_404_not_found_with_cors() -> None:
+    responses = load_template()["Resources"]["Api"]["Properties"]["GatewayResponses"]
+    assert responses["MISSING_AUTHENTICATION_TOKEN"] == {
+        "StatusCode": 404,
+        "ResponseParameters": {
+            "Headers": {"Access-Control-Allow-Origin": {"Fn::Sub": "'${CorsAllowOrigin}'"}}
+        },
+        "ResponseTemplates": {"application/json": '{"message": "Not found"}'},
+    }
+    # What API Gateway makes of it: the 404 on the REST API itself.
+    gateway = _translate()["Api"]["Properties"]["Body"]["x-amazon-apigateway-gateway-responses"]
+    assert gateway["MISSING_AUTHENTICATION_TOKEN"]["statusCode"] == "404"
+
+
+def test_table_has_deletion_protection() -> None:
+    assert load_template()["Resources"]["ItemsTable"]["Properties"]["DeletionProtectionEnabled"] is True
+
+
+def test_a_guided_deploy_needs_nothing_but_the_issuer_and_the_audience() -> None:
+    parameters = load_template()["Parameters"]
+    # Issuer and Audience default to empty only so that Issuers can replace them (the OneIssuerForm rule).
+    assert {name for name, p in parameters.items() if p.get("Default", "") == ""} >= {"Issuer", "Audience"}
+    assert all("Default" in p for p in parameters.values())
+
+
+def test_api_gateway_logging_role_is_created_by_default_and_outlives_the_stack() -> None:
+    resources = _translate()
+    assert load_template()["Parameters"]["CreateApiGatewayLoggingRole"]["Default"] == "true"
+    for name in ("ApiGatewayLoggingRole", "ApiGatewayAccount"):
+        assert resources[name]["Condition"] == "CreatesLoggingRole"
+        assert (resources[name]["DeletionPolicy"], resources[name]["UpdateReplacePolicy"]) == (
+            "Retain",
+            "Retain",
+        )
+    assert resources["ApiGatewayLoggingRole"]["Properties"]["ManagedPolicyArns"] == [
+        {"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"}
+    ]
+    # The stage (through its access log destination) waits for the account's role when the stack sets it.
+    assert _stage(resources)["AccessLogSetting"]["DestinationArn"] == {
+        "Fn::GetAtt": ["ApiAccessLogGroup", "Arn"]
+    }
+    assert resources["ApiAccessLogGroup"]["Metadata"]["WaitsFor"] == {
+        "Fn::If": ["CreatesLoggingRole", {"Ref": "ApiGatewayAccount"}, ""]
+    }
+
+
+# ---- Alarms: each watches a metric exactly as it is emitted (telemetry.py's EMF lines, or AWS's own)
+
+
+@dataclass(frozen=True)
+class _Context:
+    function_name: str = "authorizer"
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:authorizer"
+    aws_request_id: str = "request-1"
+
+
+def _emitted_lines(level: int) -> list[dict[str, Any]]:
+    """The authorizer's own decision lines (a 401 for a dead JWKS, and an allow) at a log level."""
+    stream = io.StringIO()
+    logger = logging.Logger("authorizer-test", level=level)
+    logger.addHandler(logging.StreamHandler(stream))
+    environment = _translate()["AuthorizerFunction"]["Properties"]["Environment"]["Variables"]
+    globals_ = load_template()["Globals"]["Function"]["Environment"]["Variables"]
+    telemetry = Telemetry(
+        service=environment["POWERTOOLS_SERVICE_NAME"],
+        namespace=globals_["POWERTOOLS_METRICS_NAMESPACE"],
+        logger=logger,
+    )
+    telemetry.rejected(Reason.JWKS_UNAVAILABLE, _Context(), "request-1", "key set unavailable")
+    telemetry.decided(
+        Reason.ALLOWED,
+        _Context(),
+        "request-2",
+        issuer="https://issuer.example/",
+        subject="s",
+        client_id="c",
+        route="GET /me",
+    )
+    return [json.loads(line) for line in stream.getvalue().splitlines()]
+
+
+def _alarm(name: str) -> dict[str, Any]:
+    properties: dict[str, Any] = _translate()[name]["Properties"]
+    return properties
+
+
+def _dimensions(metric: dict[str, Any]) -> dict[str, Any]:
+    return {d["Name"]: d["Value"] for d in metric.get("Dimensions", [])}
+
+
+def _metric_stats(alarm: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {m["Id"]: m["MetricStat"] for m in alarm["Metrics"] if "MetricStat" in m}
+
+
+def _returned_expression(alarm: dict[str, Any]) -> str:
+    (returned,) = [m for m in alarm["Metrics"] if m["ReturnData"]]
+    expression: str = returned["Expression"]
+    return expression
+
+
+def test_the_jwks_alarm_watches_the_decision_metric_exactly_as_telemetry_emits_it() -> None:
+    line = next(line for line in _emitted_lines(logging.INFO) if line.get("reason") == "jwks_unavailable")
+    (directive,) = line["_aws"]["CloudWatchMetrics"]
+    (dimension_set,) = directive["Dimensions"]
+    (metric,) = directive["Metrics"]
+    alarm = _alarm("JwksUnavailableAlarm")
+
+    assert (alarm["Namespace"], alarm["MetricName"]) == (directive["Namespace"], metric["Name"])
+    assert (alarm["Namespace"], alarm["MetricName"]) == (DEFAULT_METRICS_NAMESPACE, DECISION_METRIC)
+    # CloudWatch matches a metric on its whole dimension set: names and values both.
+    assert _dimensions(alarm) == {name: line[name] for name in dimension_set}
+    assert _dimensions(alarm) == {"service": "authorizer", "reason": Reason.JWKS_UNAVAILABLE.value}
+    assert (alarm["Statistic"], alarm["ComparisonOperator"], alarm["Threshold"]) == (
+        "Sum",
+        "GreaterThanThreshold",
+        0,
+    )
+
+
+@pytest.mark.parametrize("level", [logging.INFO, logging.ERROR])
+def test_the_decision_line_filter_matches_every_decision_line_at_any_log_level(level: int) -> None:
+    resources = _translate()
+    metric_filter = resources["AuthorizerDecisionLines"]["Properties"]
+    assert metric_filter["LogGroupName"] == {"Ref": "AuthorizerLogGroup"}
+    assert metric_filter["FilterPattern"] == f"{{ $.{DECISION_METRIC} = 1 }}"
+    lines = _emitted_lines(level)
+
+    assert [line.get(DECISION_METRIC) for line in lines] == [1, 1]
+
+
+def test_the_authorizer_errors_alarm_counts_invocations_that_wrote_no_decision_line() -> None:
+    resources = _translate()
+    (transformation,) = resources["AuthorizerDecisionLines"]["Properties"]["MetricTransformations"]
+    alarm = _alarm("AuthorizerErrorsAlarm")
+    stats = _metric_stats(alarm)
+
+    assert stats["invocations"]["Metric"] == {
+        "Namespace": "AWS/Lambda",
+        "MetricName": "Invocations",
+        "Dimensions": [{"Name": "FunctionName", "Value": {"Ref": "AuthorizerFunction"}}],
+    }
+    assert stats["decisions"]["Metric"] == {
+        "Namespace": transformation["MetricNamespace"],
+        "MetricName": transformation["MetricName"],
+    }
+    assert {stat["Stat"] for stat in stats.values()} == {"Sum"}
+    assert len({stat["Period"] for stat in stats.values()}) == 1
+    assert _returned_expression(alarm) == "FILL(invocations, 0) - FILL(decisions, 0)"
+    assert (alarm["ComparisonOperator"], alarm["Threshold"]) == ("GreaterThanThreshold", 0)
+
+
+def test_the_5xx_alarm_watches_the_share_of_5xx_answers_of_this_api_stage() -> None:
+    resources = _translate()
+    alarm = _alarm("Api5xxRateAlarm")
+    stats = _metric_stats(alarm)
+    stage = {"ApiName": {"Ref": "AWS::StackName"}, "Stage": {"Ref": "Apiv1Stage"}}
+
+    assert resources["Api"]["Properties"]["Name"] == {"Ref": "AWS::StackName"}
+    assert {k: (s["Metric"]["Namespace"], s["Metric"]["MetricName"]) for k, s in stats.items()} == {
+        "errors": ("AWS/ApiGateway", "5XXError"),
+        "requests": ("AWS/ApiGateway", "Count"),
+    }
+    assert all(_dimensions(s["Metric"]) == stage for s in stats.values())
+    assert _returned_expression(alarm) == "IF(requests >= 20, errors / requests, 0)"
+    assert (alarm["ComparisonOperator"], alarm["Threshold"]) == ("GreaterThanThreshold", 0.01)
+
+
+def test_the_throttles_alarm_watches_both_functions() -> None:
+    stats = _metric_stats(_alarm("LambdaThrottlesAlarm"))
+
+    assert {k: (s["Metric"]["MetricName"], _dimensions(s["Metric"])) for k, s in stats.items()} == {
+        "authorizer": ("Throttles", {"FunctionName": {"Ref": "AuthorizerFunction"}}),
+        "api": ("Throttles", {"FunctionName": {"Ref": "ApiFunction"}}),
+    }
+    assert _returned_expression(_alarm("LambdaThrottlesAlarm")) == "FILL(authorizer, 0) + FILL(api, 0)"
+
+
+def test_the_duration_alarm_watches_the_authorizers_p99_against_its_parameter() -> None:
+    alarm = _alarm("AuthorizerDurationAlarm")
+
+    assert (alarm["Namespace"], alarm["MetricName"], alarm["ExtendedStatistic"]) == (
+        "AWS/Lambda",
+        "Duration",
+        "p99",
+    )
+    assert _dimensions(alarm) == {"FunctionName": {"Ref": "AuthorizerFunction"}}
+    assert alarm["Threshold"] == {"Ref": "AuthorizerP99DurationMs"}
+
+
+ALARMS = [
+    "AuthorizerErrorsAlarm",
+    "JwksUnavailableAlarm",
+    "Api5xxRateAlarm",
+    "LambdaThrottlesAlarm",
+    "AuthorizerDurationAlarm",
+]
+
+
+def test_every_alarm_notifies_the_given_topic_and_the_stack_made_email_topic() -> None:
+    resources = _translate()
+    assert sorted(n for n, r in resources.items() if r["Type"] == "AWS::CloudWatch::Alarm") == sorted(ALARMS)
+    actions = [
+        {"Fn::If": ["HasAlarmTopicArn", {"Ref": "AlarmTopicArn"}, {"Ref": "AWS::NoValue"}]},
+        {"Fn::If": ["HasAlarmEmail", {"Ref": "AlarmTopic"}, {"Ref": "AWS::NoValue"}]},
+    ]
+    for name in ALARMS:
+        assert (
+            resources[name]["Properties"]["AlarmActions"],
+            resources[name]["Properties"]["OKActions"],
+        ) == (
+            actions,
+            actions,
+        )
+        assert resources[name]["Properties"]["TreatMissingData"] == "notBreaching"
+    topic = resources["AlarmTopic"]
+    assert topic["Condition"] == "HasAlarmEmail"
+    assert topic["Properties"]["Subscription"] == [{"Protocol": "email", "Endpoint": {"Ref": "AlarmEmail"}}]
+
+
+def test_the_dashboard_is_valid_json_showing_decisions_by_reason_latency_and_the_alarms() -> None:
+    body = _translate()["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    dashboard = json.loads(re.sub(r"\$\{[^}]+\}", "x", body))
+    titles = [widget["properties"]["title"] for widget in dashboard["widgets"]]
+    assert titles == ["Authorizer decisions by reason", "Latency (ms)", "Requests and errors", "Alarms"]
+    (search,) = dashboard["widgets"][0]["properties"]["metrics"][0]
+    assert search["expression"] == (
+        f'SEARCH(\'{{{DEFAULT_METRICS_NAMESPACE},reason,service}} MetricName="{DECISION_METRIC}" '
+        "service=\"authorizer\"', 'Sum', 60)"
+    )
+    assert re.findall(r"\$\{(\w+)\.Arn\}", body) == ALARMS
+
+
+# ---- checkov: a skip only where a check truly does not apply, with its reason, listed in the README
+
+ACCEPTED_SKIPS = {
+    "CKV_AWS_116": "DLQ on a synchronously invoked function",
+    "CKV_AWS_117": "VPC placement",
+    "CKV_AWS_120": "API caching of per-caller data",
+    "CKV_AWS_158": "customer managed KMS key",
+    "CKV_AWS_149": "customer managed KMS key",
+    "CKV_AWS_119": "customer managed KMS key",
+    "CKV_AWS_173": "customer managed KMS key",
+    "CKV_AWS_26": "customer managed KMS key",
+    "CKV_AWS_73": "stage tracing follows the Tracing parameter",
+}
+
+
+def _checkov_skips() -> dict[tuple[str, str], str]:
+    return {
+        (name, skip["id"]): skip["comment"]
+        for name, resource in load_template()["Resources"].items()
+        for skip in resource.get("Metadata", {}).get("checkov", {}).get("skip", [])
+    }
+
+
+def test_every_checkov_skip_is_an_accepted_one_with_a_reason() -> None:
+    skips = _checkov_skips()
+    assert {check for _, check in skips} <= set(ACCEPTED_SKIPS)
+    assert all(len(comment) > 40 for comment in skips.values())
+
+
+def test_the_readme_lists_every_checkov_skip() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Running it in production") :]
+    listed = set(re.findall(r"^\| `(CKV_AWS_\d+)` \| ([^|]+) \|", section, flags=re.MULTILINE))
+    expected: dict[str, set[str]] = {}
+    for resource, check in _checkov_skips():
+        expected.setdefault(check, set()).add(resource)
+    assert {(check, ", ".join(sorted(resources))) for check, resources in expected.items()} == {
+        (check, ", ".join(sorted(r.strip("` ") for r in cell.split(",")))) for check, cell in listed
+    }

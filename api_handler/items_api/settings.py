@@ -25,8 +25,10 @@ class Settings:
     cors_allow_origin: str
     dynamodb_endpoint_url: str | None
     # Keyed HMAC secret for pagination tokens; repr=False keeps it out of any log of the settings.
-    page_token_key: bytes = field(repr=False)
+    # None when the key is the Secrets Manager secret `page_token_secret_arn` (read at run time).
+    page_token_key: bytes | None = field(repr=False)
     page_token_key_is_ephemeral: bool
+    page_token_secret_arn: str | None = None
 
 
 def load_settings(environ: Mapping[str, str]) -> Settings:
@@ -50,11 +52,17 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     # in code, but a token is then only accepted by the environment that issued it (another one answers 400
     # and the client restarts the listing). Owner isolation never depends on this key: the listing's
     # partition is always the caller's own `sub`.
+    # In AWS the key is a Secrets Manager secret (PAGE_TOKEN_SECRET_ARN), read at run time and never in the
+    # environment; a local PAGE_TOKEN_KEY (the local stack, `sam local invoke --env-vars`) takes its place.
     raw_key = environ.get("PAGE_TOKEN_KEY", "")
+    secret_arn = environ.get("PAGE_TOKEN_SECRET_ARN", "").strip() or None
+    page_token_key: bytes | None
     if raw_key:
         if len(raw_key) < MIN_PAGE_TOKEN_KEY_CHARS:
             raise SettingsError(f"PAGE_TOKEN_KEY must be at least {MIN_PAGE_TOKEN_KEY_CHARS} characters")
-        page_token_key, ephemeral = raw_key.encode("utf-8"), False
+        page_token_key, ephemeral, secret_arn = raw_key.encode("utf-8"), False, None
+    elif secret_arn is not None:
+        page_token_key, ephemeral = None, False
     else:
         page_token_key, ephemeral = secrets.token_bytes(32), True
 
@@ -64,4 +72,5 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         dynamodb_endpoint_url=endpoint,
         page_token_key=page_token_key,
         page_token_key_is_ephemeral=ephemeral,
+        page_token_secret_arn=secret_arn,
     )

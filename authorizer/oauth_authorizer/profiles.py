@@ -20,6 +20,10 @@ from dataclasses import dataclass, field
 from enum import Enum
 from types import MappingProxyType
 
+# Claims OpenID Connect Core defines for ID tokens only.
+ID_TOKEN_CLAIMS = ("nonce", "at_hash", "c_hash")
+_ID_TOKEN_CLAIM_SET = frozenset(ID_TOKEN_CLAIMS)
+
 
 class ScopeForm(Enum):
     """How a claim carries scopes."""
@@ -44,6 +48,11 @@ class Profile:
     required_values: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     # ID-token marks that this provider's documented access tokens carry too (so they do not refuse).
     access_token_marks: frozenset[str] = frozenset()
+
+    @property
+    def id_token_claims(self) -> frozenset[str]:
+        """The claims whose presence marks an ID token under this profile."""
+        return _ID_TOKEN_CLAIM_SET - self.access_token_marks
 
 
 _STANDARD_SCOPES = (
@@ -81,8 +90,6 @@ PROFILES: Mapping[str, Profile] = MappingProxyType(
 )
 DEFAULT_PROFILE = "oidc"
 
-# Claims OpenID Connect Core defines for ID tokens only.
-ID_TOKEN_CLAIMS = ("nonce", "at_hash", "c_hash")
 # Providers' own claims that say "this is an ID token".
 ID_TOKEN_VALUES: Mapping[str, str] = MappingProxyType({"token_use": "id", "typ": "ID"})
 # JOSE `typ` values of access tokens (RFC 7519 §5.1 `JWT`, RFC 9068 §2.1 `at+jwt`), compared without

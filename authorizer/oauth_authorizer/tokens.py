@@ -56,6 +56,7 @@ class KeyResolver(Protocol):
 
 _BASE64URL = re.compile(rb"[A-Za-z0-9_-]*")
 _TO_STANDARD = bytes.maketrans(b"-_", b"+/")
+_decode_json = json.JSONDecoder().decode
 # The last character of a segment of length ≡ 2 (or 3) mod 4 carries 4 (or 2) unused low bits.
 _CANONICAL_LAST = {2: frozenset(b"AQgw"), 3: frozenset(b"AEIMQUYcgkosw048")}
 # Three base64url segments (some issuers pad with `=`); decode checks the details.
@@ -117,17 +118,19 @@ def _unverified_header(segment: str) -> Mapping[str, Any]:
 def _unverified_payload(segment: str) -> dict[str, Any]:
     """The claims of a token, before its signature is checked: `iss` picks the issuer and its keys.
 
-    Decoded with the same strict base64url step PyJWT's JWS uses and read as PyJWT's JWT reads it
-    (a JSON object). After the signature check these very claims are validated, so the payload is
-    parsed once.
+    After the signature check these very claims are validated, so the payload's JSON is parsed once.
+    The segment is decoded leniently here, since _COMPACT_JWS has already allowed only the base64url
+    alphabet; PyJWT's JWS then decodes the same segment with the strict rules (canonical encoding,
+    padding) before the signature check, and a segment that fails them fails the token. A segment that
+    passes them decodes to exactly these bytes.
     """
     try:
-        payload = json.loads(_StrictJWS._decode_base64url_segment(segment.encode(), "payload"))
-    except jwt.DecodeError as exc:
-        raise TokenRejected(str(exc), Reason.MALFORMED) from None
-    except (ValueError, RecursionError) as exc:  # PyJWT's words for the same failure
+        raw = binascii.a2b_base64(segment.encode().translate(_TO_STANDARD) + b"==")
+        # RFC 7519 §7.2: the claims are UTF-8 JSON (json.loads of bytes would also guess UTF-16/32).
+        payload = _decode_json(raw.decode())
+    except (ValueError, RecursionError) as exc:  # binascii.Error and UnicodeDecodeError are ValueErrors
         raise TokenRejected(f"Invalid payload string: {type(exc).__name__}", Reason.MALFORMED) from None
-    if not isinstance(payload, dict):
+    if type(payload) is not dict:
         raise TokenRejected("Invalid payload string: must be a json object", Reason.MALFORMED)
     return payload
 
@@ -157,6 +160,7 @@ class _TrustedIssuer:
         self.algorithms = frozenset(issuer.algorithms)
         self.audiences = list(issuer.audiences)
         self.profile = issuer.profile
+        self.id_token_claims = issuer.profile.id_token_claims
         self.require_at_jwt = issuer.require_at_jwt
         self.scope_map = dict(issuer.scope_map)
         # Merged once, not on every call (PyJWT's decode merges them per call).
@@ -197,7 +201,8 @@ class TokenVerifier:
     def _verify(self, token: str) -> tuple[Claims, KeyResolver]:
         if _COMPACT_JWS.fullmatch(token) is None:  # before the key lookup: junk never costs a fetch
             raise TokenRejected("not a compact JWS (three base64url segments)", Reason.MALFORMED)
-        header_segment, payload_segment, _ = token.split(".")
+        header_segment, _, rest = token.partition(".")
+        payload_segment = rest.partition(".")[0]
         try:
             header = _unverified_header(header_segment)
         except jwt.DecodeError as exc:
@@ -221,7 +226,7 @@ class TokenVerifier:
             # PyJWT's JWS checks the signature; PyJWT's JWT then validates the claims read above (the same
             # segment, decoded by the same strict step), with this issuer's options merged at cold start.
             _JWS.decode_complete(token, key=key, algorithms=[alg], options=_SIGNATURE_OPTIONS)
-            _check_access_token(payload, profile)
+            _check_access_token(payload, profile, issuer.id_token_claims)
             _JWT._validate_claims(
                 payload,
                 issuer.options_without_aud if without_aud else issuer.options,
@@ -263,11 +268,14 @@ def _check_type_header(typ: object, require_at_jwt: bool) -> None:
         raise TokenRejected("typ header is not at+jwt", Reason.WRONG_TOKEN_TYPE)
 
 
-def _check_access_token(payload: Mapping[str, Any], profile: Profile) -> None:
-    """Refuse ID tokens and tokens of another type, by the marks of the profiles table."""
-    for claim in ID_TOKEN_CLAIMS:
-        if claim in payload and claim not in profile.access_token_marks:
-            raise TokenRejected(f"carries {claim}: an ID token, not an access token", Reason.ID_TOKEN)
+def _check_access_token(
+    payload: Mapping[str, Any], profile: Profile, id_token_claims: frozenset[str]
+) -> None:
+    """Refuse ID tokens and tokens of another type, by the marks of the profiles table
+    (`id_token_claims`: the profile's, computed once)."""
+    if not id_token_claims.isdisjoint(payload):
+        claim = next(claim for claim in ID_TOKEN_CLAIMS if claim in payload and claim in id_token_claims)
+        raise TokenRejected(f"carries {claim}: an ID token, not an access token", Reason.ID_TOKEN)
     for claim, value in ID_TOKEN_VALUES.items():
         if payload.get(claim) == value:
             raise TokenRejected(f"{claim} is {value!r}: an ID token, not an access token", Reason.ID_TOKEN)

@@ -90,18 +90,29 @@ def _overrides_for(name: str, env_overrides: EnvOverrides) -> dict[str, str]:
     return {**env_overrides.get("Parameters", {}), **env_overrides.get(name, {})}
 
 
-def dynamic_reference_overrides(environment: Mapping[str, str]) -> dict[str, str]:
-    """Random stand-ins for values that are CloudFormation dynamic references ({{resolve:...}}).
+# Secrets a function reads from Secrets Manager at run time: the variable naming the secret, and the
+# variable the template declares empty for a local value, which the function then uses instead.
+RUN_TIME_SECRETS = {"PAGE_TOKEN_SECRET_ARN": "PAGE_TOKEN_KEY"}
 
-    CloudFormation resolves them at deploy time (e.g. a generated Secrets Manager key); locally they would
-    reach the function as the literal reference text, the same string in every run. A fresh random value
-    per run is what a generated secret is: unknown to anyone else.
+
+def dynamic_reference_overrides(environment: Mapping[str, str]) -> dict[str, str]:
+    """Random stand-ins for values only AWS can give: CloudFormation dynamic references ({{resolve:...}})
+    and the secrets of RUN_TIME_SECRETS.
+
+    CloudFormation resolves a dynamic reference at deploy time; locally it would reach the function as
+    the literal reference text, the same string in every run. A secret read at run time cannot be read
+    here at all (nothing here may reach AWS). A fresh random value per run is what a generated secret
+    is: unknown to anyone else.
     """
-    return {
+    stand_ins = {
         name: secrets.token_urlsafe(48)
         for name, value in environment.items()
         if value.startswith("{{resolve:")
     }
+    for secret_variable, local_variable in RUN_TIME_SECRETS.items():
+        if secret_variable in environment and local_variable in environment:
+            stand_ins[local_variable] = secrets.token_urlsafe(48)
+    return stand_ins
 
 
 def function_specs(

@@ -19,8 +19,9 @@ Files written:
       requestContext.authorizer, as API Gateway passes it on
   env.json   per-function environment overrides in the `sam local invoke --env-vars` format:
       AuthorizerFunction gets ISSUER, AUDIENCE and the inline JWKS (JWKS_URI empty: nothing is fetched);
-      ApiFunction gets TABLE_NAME and DYNAMODB_ENDPOINT_URL = DOCKER_DYNAMODB_ENDPOINT, DynamoDB Local
-      as a container on the Docker network DOCKER_NETWORK (`python -m devstack.docker_local up`)
+      ApiFunction gets TABLE_NAME, DYNAMODB_ENDPOINT_URL = DOCKER_DYNAMODB_ENDPOINT (DynamoDB Local as
+      a container on the Docker network DOCKER_NETWORK, `python -m devstack.docker_local up`) and an empty
+      PAGE_TOKEN_SECRET_ARN (no Secrets Manager call: a pagination key per execution environment)
 
 Without Docker (the twin, `make invoke`: the function in the Lambda RIE, DynamoDB Local on loopback):
 
@@ -276,8 +277,14 @@ def env_vars(key: RSAKey) -> dict[str, dict[str, str]]:
             "JWKS": json.dumps(public_jwks(key), separators=(",", ":"), sort_keys=True),
             "JWKS_URI": "",
         },
-        # The twin (`make invoke`) replaces the endpoint with its own DynamoDB Local on loopback.
-        "ApiFunction": {"TABLE_NAME": TABLE_NAME, "DYNAMODB_ENDPOINT_URL": DOCKER_DYNAMODB_ENDPOINT},
+        # The twin (`make invoke`) replaces the endpoint with its own DynamoDB Local on loopback. No
+        # pagination secret to read from Secrets Manager (nothing local may reach AWS): each execution
+        # environment draws its own key (the twin gives a random PAGE_TOKEN_KEY instead).
+        "ApiFunction": {
+            "TABLE_NAME": TABLE_NAME,
+            "DYNAMODB_ENDPOINT_URL": DOCKER_DYNAMODB_ENDPOINT,
+            "PAGE_TOKEN_SECRET_ARN": "",
+        },
     }
 
 

@@ -15,6 +15,7 @@ def test_minimal_environment() -> None:
         "*",
         None,
     )
+    assert settings.page_token_key is not None
     assert (len(settings.page_token_key), settings.page_token_key_is_ephemeral) == (32, True)
 
 

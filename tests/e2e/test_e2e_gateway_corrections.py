@@ -225,12 +225,12 @@ def test_cors_preflight_is_not_authorized() -> None:
     assert runner.calls == []
 
 
-def test_unknown_route_is_api_gateways_missing_authentication_token() -> None:
+def test_unknown_route_is_the_templates_404_missing_authentication_token_response() -> None:
     client, runner = make_gateway(only_get_items)
 
     response = client.get("/nowhere", headers=bearer("t"))
 
-    assert (response.status_code, response.get_json()) == (403, {"message": "Missing Authentication Token"})
+    assert (response.status_code, response.get_json()) == (404, {"message": "Not found"})
     assert response.headers.get("Access-Control-Allow-Origin") == "*"
     assert runner.calls == []
 

@@ -116,10 +116,14 @@ def test_cors_preflight_is_not_authorized(client: StackClient) -> None:
     assert client.authorizer_invocations == before
 
 
-def test_unknown_route_is_403_missing_authentication_token(client: StackClient) -> None:
-    response = client.call("GET", "/nowhere", client.token("dev-admin"))
+def test_unknown_route_or_method_is_404_not_found_with_cors(client: StackClient) -> None:
+    for method, path in (("GET", "/nowhere"), ("PUT", "/me")):
+        response = client.call(method, path, client.token("dev-admin"))
 
-    assert (response.status, response.json()) == (403, {"message": "Missing Authentication Token"})
+        assert (response.status, response.json()) == (404, {"message": "Not found"})
+        assert picked(response.headers, {"Access-Control-Allow-Origin": "*"}) == {
+            "Access-Control-Allow-Origin": "*"
+        }
 
 
 def test_callers_only_see_their_own_items(client: StackClient) -> None:
