@@ -10,8 +10,9 @@ Endpoints, all on http://127.0.0.1:PORT:
   POST /oauth/token                        grant_type=client_credentials [&audience=...] [&scope=...]
                                            as a form (RFC 6749) or, as Auth0 documents it, a JSON object
 
-The signing key is generated once and kept in .local/issuer-key.json (gitignored), so that tokens in
-events/*.json stay verifiable from one run to the next. Run it alone with `python -m devstack.issuer`.
+The signing key is generated once and kept in .local/issuer-key.json (gitignored), so that tokens it
+issued stay verifiable from one run to the next (events/*.json are signed by a key of their own, see
+make_events.py). Run it alone with `python -m devstack.issuer`.
 """
 
 from __future__ import annotations
