@@ -1,0 +1,63 @@
+"""Modules that PyJWT's package init imports but no decision of this authorizer uses, run on first use.
+
+`import jwt` runs jwt/__init__.py, which imports all of PyJWT: `jwt.algorithms` binds `cryptography.x509`
+(only X.509 certificates as keys need it: a JWK never does), and `jwt.jwks_client` imports
+`urllib.request` (PyJWKClient, unused here: keys.py fetches with http.client), whose `tempfile` binds
+`shutil` (which imports lzma and bz2) for its TemporaryDirectory cleanup. urllib.request itself cannot
+wait: jwks_client subclasses its HTTPRedirectHandler at import. Together the two were about a fifth of
+the authorizer's import (README, "Cold start").
+
+Each is put in sys.modules as a module whose code runs on the first lookup of an attribute it does not
+have yet: `import shutil as _shutil` and `from cryptography import x509` bind it without running it; `x509.load_der_x509_certificate(...)` runs the real module in place, so whoever
+does use it (a test, another library) gets the real module, only later. Hand-written because the
+standard library's `importlib.util.LazyLoader` runs the module on any attribute access, `__spec__`
+included, which every `import a.b` of an already imported module reads.
+
+Robust to upgrades by test, not by hope: tests/authorizer/test_auth_cold_start.py pins exactly which
+modules a cold start and its first decision load (a PyJWT or cryptography that uses one of these at
+import time runs it, and that test fails), and tests/authorizer/test_auth_deferred_imports.py checks
+that each deferred module works when used, and that one already imported is left alone.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from types import ModuleType
+
+DEFERRED = ("cryptography.x509", "shutil")
+
+
+class _RunsOnFirstUse(ModuleType):
+    """A module created from its spec but not yet run; a missing attribute runs it, then is looked up."""
+
+    def __getattr__(self, attr: str) -> object:  # only called when the attribute is not there yet
+        spec = self.__spec__
+        if spec is None or spec.loader is None:  # pragma: no cover - defer() only makes it with a loader
+            raise AttributeError(attr)
+        # A plain module again before running: the module's own code (or a failure) cannot recurse here.
+        self.__class__ = ModuleType
+        spec.loader.exec_module(self)
+        return getattr(self, attr)
+
+
+def defer(name: str) -> ModuleType:
+    """`name` in sys.modules as a module that runs on first use (the module itself if already imported)."""
+    loaded = sys.modules.get(name)
+    if loaded is not None:
+        return loaded
+    spec = importlib.util.find_spec(name)  # imports the parent package, which is imported anyway
+    if spec is None or spec.loader is None:
+        raise ModuleNotFoundError(f"no module named {name!r}", name=name)
+    module = importlib.util.module_from_spec(spec)  # __name__, __spec__, __file__, ...: no code run
+    module.__class__ = _RunsOnFirstUse
+    sys.modules[name] = module
+    parent, _, child = name.rpartition(".")
+    if parent:
+        setattr(sys.modules[parent], child, module)  # what `from parent import child` reads
+    return module
+
+
+def defer_unused() -> None:
+    for name in DEFERRED:
+        defer(name)
