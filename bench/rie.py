@@ -36,7 +36,7 @@ SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
 if str(SCRIPTS) not in sys.path:  # bootstrap's .pth file puts it there too; this also works without it
     sys.path.insert(0, str(SCRIPTS))
 
-from devstack.lambda_rie import INVOKE_PATH, rie_binary, is_error_payload  # noqa: E402
+from devstack.lambda_rie import INVOKE_PATH, is_error_payload, rie_binary  # noqa: E402
 from devstack.ports import LOOPBACK, free_port  # noqa: E402
 
 EMPTY_HANDLER = "def handler(event, context):\n    return {}\n"
@@ -169,7 +169,11 @@ def rie_cold(*, rounds: int) -> list[Figure]:
             json.dumps(token_event(key.token(issuer_url, SCOPE, 0))).encode(),
         )
         api = Variant(
-            "api", API_HANDLER, "app.lambda_handler", {**base, **api_environment()}, json.dumps(ME_EVENT).encode()
+            "api",
+            API_HANDLER,
+            "app.lambda_handler",
+            {**base, **api_environment()},
+            json.dumps(ME_EVENT).encode(),
         )
         ratios = rie_cold_ratios(empty, [authorizer, api], rounds=rounds)
     return [
@@ -177,7 +181,7 @@ def rie_cold(*, rounds: int) -> list[Figure]:
             "rie_cold_start_ratio",
             ratios[0],
             "x",
-            "Lambda RIE + awslambdaric, spawn to first answered invoke: authorizer (JWKS fetched) / empty handler",
+            "Lambda RIE + awslambdaric, spawn to first answer: authorizer (JWKS fetched) / empty handler",
             budget=2.5,
             stretch=2.0,
         ),

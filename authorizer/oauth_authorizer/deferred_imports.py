@@ -1,22 +1,23 @@
-"""Modules that PyJWT's package init imports but no decision of this authorizer uses, run on first use.
+"""Modules that PyJWT's package init imports and no decision of this authorizer uses: run on first use.
 
 `import jwt` runs jwt/__init__.py, which imports all of PyJWT: `jwt.algorithms` binds `cryptography.x509`
-(only X.509 certificates as keys need it: a JWK never does), and `jwt.jwks_client` imports
-`urllib.request` (PyJWKClient, unused here: keys.py fetches with http.client), whose `tempfile` binds
-`shutil` (which imports lzma and bz2) for its TemporaryDirectory cleanup. urllib.request itself cannot
-wait: jwks_client subclasses its HTTPRedirectHandler at import. Together the two were about a fifth of
-the authorizer's import (README, "Cold start").
+(used only to refuse a certificate as an HMAC secret, and HMAC is never allowed here), and
+`jwt.jwks_client` imports `urllib.request` (PyJWKClient, unused: keys.py fetches with http.client),
+whose `tempfile` binds `shutil` (which imports lzma and bz2) for TemporaryDirectory's cleanup.
+urllib.request itself cannot wait: jwks_client subclasses its HTTPRedirectHandler at import. The two
+deferred here were about a fifth of the authorizer's import (README, "Cold start").
 
 Each is put in sys.modules as a module whose code runs on the first lookup of an attribute it does not
-have yet: `import shutil as _shutil` and `from cryptography import x509` bind it without running it; `x509.load_der_x509_certificate(...)` runs the real module in place, so whoever
-does use it (a test, another library) gets the real module, only later. Hand-written because the
-standard library's `importlib.util.LazyLoader` runs the module on any attribute access, `__spec__`
-included, which every `import a.b` of an already imported module reads.
+have yet: `import shutil as _shutil` and `from cryptography import x509` bind it without running it,
+and `x509.load_der_x509_certificate(...)` runs the real module in place, so whoever does use it (a
+test, another library) gets the real module, only later. Hand-written because the standard library's
+`importlib.util.LazyLoader` runs the module on any attribute access, `__spec__` included, which every
+`import a.b` of an already imported module reads.
 
 Robust to upgrades by test, not by hope: tests/authorizer/test_auth_cold_start.py pins exactly which
-modules a cold start and its first decision load (a PyJWT or cryptography that uses one of these at
-import time runs it, and that test fails), and tests/authorizer/test_auth_deferred_imports.py checks
-that each deferred module works when used, and that one already imported is left alone.
+modules of PyJWT and cryptography a cold start and its first decision run (a release that uses one of
+these at import time runs it, and that test fails), and tests/authorizer/test_auth_deferred_imports.py
+checks that each deferred module works when used, and that one already imported is left alone.
 """
 
 from __future__ import annotations

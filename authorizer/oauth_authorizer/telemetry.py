@@ -62,7 +62,7 @@ def stdout_logger(service: str, environ: Mapping[str, str]) -> logging.Logger:
     Logger sets it up (one stream handler, not propagated to the root logger). Telemetry writes its
     lines to that handler's stream; Lambda sends stdout to CloudWatch Logs."""
     logger = logging.getLogger(service)
-    if not any(isinstance(handler, logging.StreamHandler) for handler in logger.handlers):
+    if not any(type(handler) is logging.StreamHandler for handler in logger.handlers):
         logger.addHandler(logging.StreamHandler(sys.stdout))
     logger.setLevel(log_level(environ))
     logger.propagate = False
@@ -99,7 +99,7 @@ class Telemetry:
         self, *, service: str, namespace: str, logger: logging.Logger, trace_ids: bool = False
     ) -> None:
         self._logger = logger
-        self._handler = next(h for h in logger.handlers if isinstance(h, logging.StreamHandler))
+        self._handler = next(h for h in logger.handlers if type(h) is logging.StreamHandler)
         self._trace_ids = trace_ids
         self._namespace = namespace
         self._service_member = f'"service":{_text(service)}'
