@@ -12,6 +12,7 @@ from oauth_authorizer.events import read_event
 from oauth_authorizer.keys import KeySetEvent, Listener, key_resolvers
 from oauth_authorizer.policy import RouteAuthority
 from oauth_authorizer.settings import load_settings
+from oauth_authorizer.snapstart import register as register_snapstart_hooks
 from oauth_authorizer.telemetry import LambdaContextLike, Telemetry, stdout_logger
 from oauth_authorizer.token_cache import VerifiedTokens
 from oauth_authorizer.tokens import TokenVerifier
@@ -54,6 +55,8 @@ TOKENS = (
 )
 VERIFIER = TokenVerifier(SETTINGS, KEYS, TOKENS)
 AUTHORITY = RouteAuthority(SETTINGS.routes, simple_responses=SETTINGS.simple_responses)
+# Only run with SnapStart: fetch the keys before the snapshot, distrust what it carries after a restore.
+SNAPSTART_HOOKS = register_snapstart_hooks(KEYS, TOKENS)
 
 
 def lambda_handler(event: dict[str, Any], context: LambdaContextLike) -> dict[str, Any]:
