@@ -29,7 +29,7 @@ def after_restore(page_token_key: PageTokenKey) -> None:
 def register(page_token_key: PageTokenKey) -> bool:
     """Register the after-restore hook with the runtime; False when snapshot_restore_py is not installed."""
     try:
-        from snapshot_restore_py import register_after_restore  # noqa: PLC0415
+        from snapshot_restore_py import register_after_restore  # type: ignore[import-untyped]  # noqa: PLC0415
     except ModuleNotFoundError:
         return False
     register_after_restore(after_restore, page_token_key)

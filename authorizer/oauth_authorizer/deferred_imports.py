@@ -37,7 +37,7 @@ class _RunsOnFirstUse(ModuleType):
         if spec is None or spec.loader is None:  # pragma: no cover - defer() only makes it with a loader
             raise AttributeError(attr)
         # A plain module again before running: the module's own code (or a failure) cannot recurse here.
-        self.__class__ = ModuleType
+        self.__class__ = ModuleType  # type: ignore[assignment]
         spec.loader.exec_module(self)
         return getattr(self, attr)
 

@@ -239,11 +239,7 @@ class KeySetCache:
         return key
 
     def _current(self, now: float) -> KeySet:
-        if (
-            self._keys is not None
-            and not self._due
-            and now - self._fetched_at < self._policy.max_age_seconds
-        ):
+        if self._keys is not None and not self._due and now - self._fetched_at < self._policy.max_age_seconds:
             return self._keys
         if (
             self._last_failure is not None

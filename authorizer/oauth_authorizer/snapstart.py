@@ -42,7 +42,7 @@ def after_restore(keys: Mapping[str, KeySetCache | InlineKeys], tokens: Verified
 def register(keys: Mapping[str, KeySetCache | InlineKeys], tokens: VerifiedTokens | None) -> bool:
     """Register both hooks with the runtime; False when snapshot_restore_py is not installed."""
     try:
-        from snapshot_restore_py import register_after_restore, register_before_snapshot  # noqa: PLC0415
+        from snapshot_restore_py import register_after_restore, register_before_snapshot  # type: ignore[import-untyped]  # noqa: PLC0415
     except ModuleNotFoundError:
         return False
     register_before_snapshot(before_snapshot, keys)

@@ -10,9 +10,9 @@ from collections.abc import Iterator
 from types import ModuleType
 
 import pytest
-import snapshot_restore_py
+import snapshot_restore_py  # type: ignore[import-untyped]
 from api_harness import load_app
-from awslambdaric import lambda_runtime_hooks_runner
+from awslambdaric import lambda_runtime_hooks_runner  # type: ignore[import-untyped]
 
 from items_api.page_token_key import EphemeralPageTokenKey, page_token_key
 from items_api.settings import load_settings

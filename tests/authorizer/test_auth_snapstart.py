@@ -10,7 +10,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-import snapshot_restore_py
+import snapshot_restore_py  # type: ignore[import-untyped]
 from authorizer_harness import (
     Issuer,
     Keys,
@@ -23,7 +23,7 @@ from authorizer_harness import (
     serve_issuer,
     token_event,
 )
-from awslambdaric import lambda_runtime_hooks_runner
+from awslambdaric import lambda_runtime_hooks_runner  # type: ignore[import-untyped]
 
 from oauth_authorizer.errors import KeySetUnavailable
 from oauth_authorizer.keys import STALE, KeySetCache
