@@ -5,7 +5,7 @@
 `jwt.jwks_client` imports `urllib.request` (PyJWKClient, unused: keys.py fetches with http.client),
 whose `tempfile` binds `shutil` (which imports lzma and bz2) for TemporaryDirectory's cleanup.
 urllib.request itself cannot wait: jwks_client subclasses its HTTPRedirectHandler at import. The two
-deferred here were about a fifth of the authorizer's import (README, "Cold start").
+deferred here were about a fifth of the authorizer's import (README, "Performance").
 
 Each is put in sys.modules as a module whose code runs on the first lookup of an attribute it does not
 have yet: `import shutil as _shutil` and `from cryptography import x509` bind it without running it,

@@ -56,6 +56,16 @@ def decide(app: ModuleType, event: dict[str, Any]) -> Any:
     return app.lambda_handler(event, LambdaContext())
 
 
+def run_before_snapshot() -> None:
+    route_logs_to(sys.stdout)  # the hooks log key-set events too
+    lambda_runtime_hooks_runner.run_before_snapshot()
+
+
+def run_after_restore() -> None:
+    route_logs_to(sys.stdout)
+    lambda_runtime_hooks_runner.run_after_restore()
+
+
 class Clocks:
     """A monotonic clock and a wall clock that a snapshot and a restore can pull apart."""
 
@@ -91,7 +101,7 @@ def test_before_snapshot_fetches_discovery_and_the_key_set_so_the_first_token_ne
     # GIVEN a cold start (nothing fetched yet)
     assert sum(issuer.hits.values()) == 0
     # WHEN the runtime runs the before-snapshot hooks
-    lambda_runtime_hooks_runner.run_before_snapshot()
+    run_before_snapshot()
     # THEN discovery and the key set were fetched, and the first token is decided without a request
     assert dict(issuer.hits) == {DISCOVERY: 1, JWKS: 1}
     result = decide(snap_app, token_event(f"Bearer {mint(keys.rsa, claims(issuer))}"))
@@ -103,7 +113,7 @@ def test_before_snapshot_with_the_issuer_down_still_lets_the_snapshot_be_taken(
     snap_app: ModuleType, issuer: Issuer, keys: Keys
 ) -> None:
     issuer.status = 503
-    lambda_runtime_hooks_runner.run_before_snapshot()  # does not raise: the first token tries again
+    run_before_snapshot()  # does not raise: the first token tries again
     issuer.status = 200
     snap_app.KEYS[issuer.url]._last_failure = None  # past the retry back-off
     result = decide(snap_app, token_event(f"Bearer {mint(keys.rsa, claims(issuer))}"))
@@ -114,11 +124,11 @@ def test_after_restore_marks_the_key_set_due_and_the_first_token_refreshes_it(
     snap_app: ModuleType, issuer: Issuer, keys: Keys
 ) -> None:
     # GIVEN a snapshot taken with the keys fetched
-    lambda_runtime_hooks_runner.run_before_snapshot()
+    run_before_snapshot()
     cache = snap_app.KEYS[issuer.url]
     assert cache.generation != STALE
     # WHEN the environment is restored
-    lambda_runtime_hooks_runner.run_after_restore()
+    run_after_restore()
     # THEN the key set is due (nothing verified before is trusted) and the first token refetches it
     assert cache.generation == STALE
     result = decide(snap_app, token_event(f"Bearer {mint(keys.rsa, claims(issuer))}"))
@@ -135,7 +145,7 @@ def test_after_restore_empties_the_verified_token_cache(
     decide(snap_app, event)
     assert len(snap_app.TOKENS) == 1
     # WHEN the environment is restored
-    lambda_runtime_hooks_runner.run_after_restore()
+    run_after_restore()
     # THEN nothing is remembered, and the same token is verified in full again (with refreshed keys)
     assert len(snap_app.TOKENS) == 0
     decide(snap_app, event)
@@ -194,8 +204,8 @@ def test_inline_key_sets_are_never_fetched_by_the_hooks(
         for name, value in environment(issuer, JWKS=json.dumps(keys.jwks())).items():
             monkeypatch.setenv(name, value)
         inline_app = load_app()
-        lambda_runtime_hooks_runner.run_before_snapshot()
-        lambda_runtime_hooks_runner.run_after_restore()
+        run_before_snapshot()
+        run_after_restore()
         result = decide(inline_app, token_event(f"Bearer {mint(keys.rsa, claims(issuer))}"))
         assert result["principalId"] == "auth0|user-1"
         assert sum(issuer.hits.values()) == 0
