@@ -24,21 +24,42 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+import threading
 from types import ModuleType
 
 DEFERRED = ("cryptography.x509", "shutil")
 
 
+_LOCK = threading.RLock()
+_RUNNING: set[str] = set()  # deferred modules whose code is running now
+
+
 class _RunsOnFirstUse(ModuleType):
-    """A module created from its spec but not yet run; a missing attribute runs it, then is looked up."""
+    """A module created from its spec but not yet run; a missing attribute runs it, then is looked up.
+
+    One thread runs it while others wait (the lock); a lookup from the module's own code while it runs
+    fails like one on a partially initialized module; a failure takes it out of sys.modules, as a failed
+    import does.
+    """
 
     def __getattr__(self, attr: str) -> object:  # only called when the attribute is not there yet
-        spec = self.__spec__
-        if spec is None or spec.loader is None:  # pragma: no cover - defer() only makes it with a loader
-            raise AttributeError(attr)
-        # A plain module again before running: the module's own code (or a failure) cannot recurse here.
-        self.__class__ = ModuleType  # type: ignore[assignment]
-        spec.loader.exec_module(self)
+        name = self.__name__
+        with _LOCK:
+            if isinstance(self, _RunsOnFirstUse) and name not in _RUNNING:
+                spec = self.__spec__
+                if spec is None or spec.loader is None:  # pragma: no cover - defer() gives it both
+                    raise AttributeError(attr)
+                _RUNNING.add(name)
+                try:
+                    spec.loader.exec_module(self)
+                except BaseException:
+                    sys.modules.pop(name, None)
+                    raise
+                finally:
+                    _RUNNING.discard(name)
+                self.__class__ = ModuleType  # type: ignore[assignment]
+        if isinstance(self, _RunsOnFirstUse):
+            raise AttributeError(f"partially initialized module {name!r} has no attribute {attr!r}")
         return getattr(self, attr)
 
 

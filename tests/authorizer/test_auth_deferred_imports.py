@@ -11,11 +11,15 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
 
+import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
+
+from oauth_authorizer.deferred_imports import defer
 
 AUTHORIZER = Path(__file__).resolve().parents[2] / "authorizer"
 
@@ -114,3 +118,28 @@ def test_a_module_imported_before_the_package_is_left_as_it_is() -> None:
         "    'type': type(before).__name__}))"
     )
     assert outcome == {"same": True, "type": "module"}
+
+
+def test_a_deferred_module_that_fails_to_run_leaves_sys_modules_as_a_failed_import_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a deferred module whose code raises
+    (tmp_path / "deferred_boom.py").write_text("raise RuntimeError('boom')\nvalue = 1\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    module = defer("deferred_boom")
+    assert sys.modules["deferred_boom"] is module
+    # WHEN it is first used, THEN its error surfaces and it is no longer in sys.modules
+    with pytest.raises(RuntimeError, match="boom"):
+        _ = module.value
+    assert "deferred_boom" not in sys.modules
+
+
+def test_a_deferred_module_runs_once_and_then_is_a_plain_module(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "deferred_counted.py").write_text("value = 41 + 1\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    module = defer("deferred_counted")
+    assert "value" not in vars(module)  # created, not run
+    assert (module.value, module.value, type(module)) == (42, 42, ModuleType)
+    del sys.modules["deferred_counted"]
