@@ -58,7 +58,7 @@ class _RunsOnFirstUse(ModuleType):
                 finally:
                     _RUNNING.discard(name)
                 self.__class__ = ModuleType  # type: ignore[assignment]
-        if isinstance(self, _RunsOnFirstUse):
+        if self.__class__ is not ModuleType:  # still running: a lookup from its own code
             raise AttributeError(f"partially initialized module {name!r} has no attribute {attr!r}")
         return getattr(self, attr)
 
