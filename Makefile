@@ -26,9 +26,9 @@ typecheck:
 	cd authorizer && ../$(VENV)/bin/mypy .
 	cd api_handler && ../$(VENV)/bin/mypy .
 	@# One run per test folder: each has its own conftest.py, which mypy would see as duplicate modules.
-	for target in "scripts/devstack bench tests/conftest.py tests/lambda_loader.py tests/test_template.py tests/test_template_snapstart.py" \
+	for target in "scripts/devstack bench tests/conftest.py tests/lambda_loader.py tests/test_template.py tests/test_openapi.py tests/test_template_snapstart.py examples" \
 	              tests/authorizer tests/api_handler tests/e2e tests/bench; do \
-		MYPYPATH=authorizer:api_handler:scripts:tests $(VENV)/bin/mypy $$target || exit 1; \
+		MYPYPATH=authorizer:api_handler:scripts:tests:examples $(VENV)/bin/mypy $$target || exit 1; \
 	done
 
 validate:

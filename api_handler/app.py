@@ -34,7 +34,7 @@ from items_api import items
 from items_api.errors import ItemsApiError, StoreError
 from items_api.identity import Caller, caller_from_authorizer_context
 from items_api.page_token_key import page_token_key
-from items_api.pagination import parse_limit
+from items_api.pagination import page_query, parse_limit
 from items_api.scopes import ROUTE_SCOPES, require_scopes
 from items_api.settings import load_settings
 from items_api.snapstart import register as register_snapstart_hook
@@ -113,7 +113,9 @@ def build_resolver(resolver: ApiGatewayResolver) -> ApiGatewayResolver:
             @functools.wraps(func)
             def route(**params: str) -> JsonResponse:
                 event = resolver.current_event
-                caller = caller_from_authorizer_context(_authorizer_context(event))
+                caller = caller_from_authorizer_context(
+                    _authorizer_context(event), leeway=settings.leeway_seconds
+                )
                 require_scopes(caller, route_key)
                 return func(Request(event=event, caller=caller, params=params))
 
@@ -127,7 +129,7 @@ def build_resolver(resolver: ApiGatewayResolver) -> ApiGatewayResolver:
 
     @protected("GET /items")
     def list_items(request: Request) -> JsonResponse:
-        query = request.event.query_string_parameters
+        query = page_query(request.event.resolved_query_string_parameters)
         page = items.list_items(
             store, page_token_key_source(), request.caller.owner, parse_limit(query), query.get("next")
         )

@@ -17,7 +17,7 @@ from samtranslator.translator.transform import transform
 
 from devstack.template import ROOT, load_template, route_scopes
 from oauth_authorizer.errors import Reason
-from oauth_authorizer.settings import DEFAULT_METRICS_NAMESPACE
+from oauth_authorizer.settings import DEFAULT_METRICS_NAMESPACE, load_settings
 from oauth_authorizer.telemetry import DECISION_METRIC, Telemetry
 
 REQUIRED_PARAMETERS = {"Issuer": "https://tenant.example.auth0.com/", "Audience": "https://items.example.com"}
@@ -204,6 +204,23 @@ def test_page_token_key_is_one_generated_secret_that_only_its_arn_names() -> Non
     assert environment["PAGE_TOKEN_KEY"] == ""
     generated = resources["PageTokenSecret"]["Properties"]["GenerateSecretString"]
     assert generated == {"PasswordLength": 64, "ExcludePunctuation": True}
+
+
+def test_one_leeway_parameter_reaches_both_functions_with_their_range() -> None:
+    from items_api import settings as handler_settings
+    from oauth_authorizer import settings as authorizer_settings
+
+    resources = _translate()
+    for function in ("AuthorizerFunction", "ApiFunction"):
+        variables = resources[function]["Properties"]["Environment"]["Variables"]
+        assert variables["LEEWAY_SECONDS"] == {"Ref": "LeewaySeconds"}, function
+    parameter = load_template()["Parameters"]["LeewaySeconds"]
+    for module in (authorizer_settings, handler_settings):
+        assert (parameter["Default"], parameter["MinValue"], parameter["MaxValue"]) == (
+            module.DEFAULT_LEEWAY_SECONDS,
+            0,
+            module.MAX_LEEWAY_SECONDS,
+        )
 
 
 def _references(value: Any) -> set[str]:
@@ -610,3 +627,99 @@ def test_the_readme_lists_every_checkov_skip() -> None:
     assert {(check, ", ".join(sorted(resources))) for check, resources in expected.items()} == {
         (check, ", ".join(sorted(r.strip("` ") for r in cell.split(",")))) for check, cell in listed
     }
+
+
+# --- one issuer or several: the authorizer's environment in both forms -------------------------------
+
+
+def _evaluate(value: Any, parameters: dict[str, str], conditions: dict[str, Any]) -> Any:
+    """CloudFormation's Ref / Fn::If / Fn::Equals / Fn::Not / Fn::And / Fn::Or / Condition, enough to read
+    the authorizer's environment and the template's rules for given parameter values."""
+    if isinstance(value, dict) and len(value) == 1:
+        ((name, argument),) = value.items()
+        if name == "Ref":
+            return parameters[argument]
+        if name == "Condition":
+            return _evaluate(conditions[argument], parameters, conditions)
+        if name == "Fn::If":
+            condition, when_true, when_false = argument
+            chosen = when_true if _evaluate(conditions[condition], parameters, conditions) else when_false
+            return _evaluate(chosen, parameters, conditions)
+        operands = [_evaluate(item, parameters, conditions) for item in argument]
+        if name == "Fn::Equals":
+            return operands[0] == operands[1]
+        if name == "Fn::Not":
+            return not operands[0]
+        if name == "Fn::And":
+            return all(operands)
+        if name == "Fn::Or":
+            return any(operands)
+    if isinstance(value, dict):
+        return {key: _evaluate(item, parameters, conditions) for key, item in value.items()}
+    return value
+
+
+def _authorizer_environment(**parameters: str) -> tuple[dict[str, str], bool]:
+    """The authorizer's environment and the OneIssuerForm rule's verdict, for parameter overrides."""
+    template = load_template()
+    values = {name: str(p.get("Default", "")) for name, p in template["Parameters"].items()} | parameters
+    conditions = template["Conditions"]
+    variables = template["Resources"]["AuthorizerFunction"]["Properties"]["Environment"]["Variables"]
+    environment = {name: str(_evaluate(value, values, conditions)) for name, value in variables.items()}
+    (assertion,) = template["Rules"]["OneIssuerForm"]["Assertions"]
+    return environment, bool(_evaluate(assertion["Assert"], values, conditions))
+
+
+ISSUERS_JSON = json.dumps(
+    [
+        {
+            "issuer": "https://tenant.auth0.com/",
+            "audiences": ["https://items.example.com"],
+            "profile": "auth0",
+        },
+        {
+            "issuer": "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_A",
+            "audiences": ["c"],
+            "profile": "cognito",
+        },
+    ]
+)
+
+
+def test_the_single_issuer_parameters_reach_the_authorizer_and_load() -> None:
+    environment, allowed = _authorizer_environment(
+        Issuer="https://tenant.auth0.com/", Audience="https://items.example.com", TokenProfile="auth0"
+    )
+    settings = load_settings(environment)
+    assert allowed
+    assert [(i.issuer, i.audiences, i.profile.name, i.algorithms) for i in settings.issuers] == [
+        ("https://tenant.auth0.com/", ("https://items.example.com",), "auth0", ("RS256",))
+    ]
+
+
+def test_the_issuers_parameter_alone_reaches_the_authorizer_and_loads() -> None:
+    environment, allowed = _authorizer_environment(Issuers=ISSUERS_JSON)
+    settings = load_settings(environment)  # the defaults of the single form are not passed along
+    assert allowed
+    assert [(i.issuer, i.profile.name) for i in settings.issuers] == [
+        ("https://tenant.auth0.com/", "auth0"),
+        ("https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_A", "cognito"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "parameters",
+    [
+        {},
+        {"Issuer": "https://tenant.auth0.com/"},
+        {"Audience": "https://items.example.com"},
+        {
+            "Issuer": "https://tenant.auth0.com/",
+            "Audience": "https://items.example.com",
+            "Issuers": ISSUERS_JSON,
+        },
+        {"Issuer": "https://tenant.auth0.com/", "Issuers": ISSUERS_JSON},
+    ],
+)
+def test_the_stack_refuses_neither_or_both_issuer_forms(parameters: dict[str, str]) -> None:
+    assert _authorizer_environment(**parameters)[1] is False
