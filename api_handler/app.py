@@ -37,6 +37,7 @@ from items_api.page_token_key import page_token_key
 from items_api.pagination import page_query, parse_limit
 from items_api.scopes import ROUTE_SCOPES, require_scopes
 from items_api.settings import load_settings
+from items_api.snapstart import register as register_snapstart_hook
 from items_api.store import ItemStore, dynamodb_client
 from items_api.validation import body_bytes, new_item_from_body, parse_json_object
 
@@ -48,6 +49,8 @@ settings = load_settings(os.environ)
 store = ItemStore(dynamodb_client(settings.dynamodb_endpoint_url), settings.table_name)
 # Where each listing gets its HMAC key (in AWS: Secrets Manager, read on first use and cached)
 page_token_key_source = page_token_key(settings)
+# Only run with SnapStart: after a restore, the random state drawn at init is drawn anew.
+SNAPSTART_HOOK = register_snapstart_hook(page_token_key_source)
 cors = CORSConfig(
     allow_origin=settings.cors_allow_origin,
     allow_headers=["Authorization", "Content-Type"],
