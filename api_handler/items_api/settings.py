@@ -29,6 +29,8 @@ class Settings:
     page_token_key: bytes | None = field(repr=False)
     page_token_key_is_ephemeral: bool
     page_token_secret_arn: str | None = None
+    # The Powertools Idempotency table (POST /items with Idempotency-Key); None: the header is refused (400).
+    idempotency_table_name: str | None = None
 
 
 def load_settings(environ: Mapping[str, str]) -> Settings:
@@ -66,7 +68,10 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     else:
         page_token_key, ephemeral = secrets.token_bytes(32), True
 
+    idempotency_table_name = environ.get("IDEMPOTENCY_TABLE_NAME", "").strip() or None
+
     return Settings(
+        idempotency_table_name=idempotency_table_name,
         table_name=table_name,
         cors_allow_origin=cors_allow_origin,
         dynamodb_endpoint_url=endpoint,
