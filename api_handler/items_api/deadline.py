@@ -43,8 +43,9 @@ class CallBudget:
         return self.attempts * (self.connect_timeout + self.read_timeout) + backoff_ceiling(self.attempts)
 
     def config(self) -> Config:
+        # total_max_attempts counts the first attempt; botocore's max_attempts counts retries only.
         return Config(
-            retries={"mode": "standard", "max_attempts": self.attempts},
+            retries={"mode": "standard", "total_max_attempts": self.attempts},
             connect_timeout=self.connect_timeout,
             read_timeout=self.read_timeout,
         )
