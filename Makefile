@@ -27,7 +27,7 @@ typecheck:
 	cd api_handler && ../$(VENV)/bin/mypy .
 	@# One run per test folder: each has its own conftest.py, which mypy would see as duplicate modules.
 	for target in "scripts/devstack bench tests/conftest.py tests/lambda_loader.py tests/test_template.py" \
-	              tests/authorizer tests/api_handler tests/e2e tests/bench; do \
+	              tests/authorizer tests/api_handler tests/e2e tests/faults tests/bench; do \
 		MYPYPATH=authorizer:api_handler:scripts:tests $(VENV)/bin/mypy $$target || exit 1; \
 	done
 

@@ -20,6 +20,7 @@ import signal
 import subprocess
 import sys
 import threading
+import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -163,12 +164,27 @@ class RieFunction:
         # One invocation at a time per execution environment, as in Lambda (and the RIE).
         with self._lock:
             self._restart_if_dead()
-            # S310: the URL is always http://127.0.0.1:PORT, built above.
-            request = urllib.request.Request(self.invoke_url, data=event, method="POST")  # noqa: S310
-            request.add_header("Content-Type", "application/json")
-            with urllib.request.urlopen(request, timeout=self.spec.timeout + 30) as response:  # noqa: S310
-                body: bytes = response.read()
-                return body
+            try:
+                return self._post(event)
+            except urllib.error.URLError as exc:
+                if not isinstance(exc.reason, ConnectionRefusedError) or self.process is None:
+                    raise  # delivered (or not ours to judge): the invocation failed, as in Lambda
+                # Refused: never delivered, so safe to hand to a new environment when this one is dying
+                # (a SIGKILL takes a moment: the invocation in flight saw the reset, this one the refusal).
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    self.process.wait(timeout=5)
+                if self.process.poll() is None:
+                    raise
+                self._restart_if_dead()
+                return self._post(event)
+
+    def _post(self, event: bytes) -> bytes:
+        # S310: the URL is always http://127.0.0.1:PORT, built above.
+        request = urllib.request.Request(self.invoke_url, data=event, method="POST")  # noqa: S310
+        request.add_header("Content-Type", "application/json")
+        with urllib.request.urlopen(request, timeout=self.spec.timeout + 30) as response:  # noqa: S310
+            body: bytes = response.read()
+            return body
 
     def invoke(self, event: Any) -> Any:
         """Invoke once; the decoded result, or FunctionError when the function failed."""
