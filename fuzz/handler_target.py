@@ -23,7 +23,7 @@ for folder in ("scripts", "tests", "tests/api_handler", "api_handler"):
     sys.path.insert(0, str(ROOT / folder))
 
 # The API tests' event builders (REST v1 and HTTP API 2.0 shapes), reused rather than written twice.
-from api_harness import (  # type: ignore[import-not-found]  # noqa: E402 - on sys.path just above
+from api_harness import (  # type: ignore[import-not-found, unused-ignore]  # noqa: E402 - see above
     Caller,
     EventSpec,
     LambdaContext,
@@ -145,7 +145,7 @@ def test_one_input(data: bytes) -> None:  # noqa: PLR0912 - one branch per actio
                 index = fdp.ConsumeIntInRange(0, len(token) - 1)
                 token = token[:index] + _text(fdp, 1) + token[index + 1 :]
             other, _ = _caller(fdp)  # replayed by the same caller, or by another one
-            replay = {"caller": other if fdp.ConsumeBool() else caller}
+            replay: dict[str, Any] = {"caller": other if fdp.ConsumeBool() else caller}
             raw = _invoke(shape, EventSpec("GET", "/items", query={"limit": "1", "next": token}, **replay))
             _check_isolation(replay["caller"], raw)
     elif action == 3:  # item routes with fuzzed ids

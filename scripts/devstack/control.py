@@ -51,8 +51,8 @@ class ControlApp:
                 return Response("slow needs a number of seconds >= 0\n", status=400)
         else:
             return Response(USAGE + "\n", status=404)
-        state = "running" if self.issuer.running else "stopped"
-        return Response(f"issuer {state} (pid {self.issuer.pid})\n", status=200)
+        state = f"running (pid {self.issuer.pid})" if self.issuer.running else "stopped"
+        return Response(f"issuer {state}\n", status=200)
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         return self.handle(Request(environ))(environ, start_response)
