@@ -77,7 +77,8 @@ def _load_authorizer() -> Any:
             "ROUTE_SCOPES": json.dumps(ROUTE_SCOPES),
             "SIMPLE_RESPONSES": "false",
             "TOKEN_CACHE_SECONDS": "0",
-            "POWERTOOLS_SERVICE_NAME": "authorizer",
+            # Its own logger name: the CRITICAL level must not reach the tests that replay the corpus.
+            "POWERTOOLS_SERVICE_NAME": "fuzz-authorizer",
             "POWERTOOLS_METRICS_NAMESPACE": "Fuzz",
             "POWERTOOLS_LOG_LEVEL": "CRITICAL",
             "POWERTOOLS_TRACE_DISABLED": "true",

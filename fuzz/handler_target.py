@@ -55,7 +55,8 @@ def _load() -> Any:
             "IDEMPOTENCY_TABLE_NAME": os.environ.get("FUZZ_IDEMPOTENCY_TABLE_NAME", "idempotency-fuzz"),
             "DYNAMODB_ENDPOINT_URL": endpoint,
             "CORS_ALLOW_ORIGIN": "https://app.example.com",
-            "POWERTOOLS_SERVICE_NAME": "items-api",
+            # Its own logger name: the CRITICAL level must not reach the tests that replay the corpus.
+            "POWERTOOLS_SERVICE_NAME": "fuzz-items-api",
             "POWERTOOLS_LOG_LEVEL": "CRITICAL",
             "POWERTOOLS_METRICS_NAMESPACE": "Fuzz",
             "AWS_ACCESS_KEY_ID": "local",
