@@ -61,11 +61,16 @@ def run_target(target: str, seconds: int, inputs: Sequence[str] = ()) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m fuzz", description=__doc__.splitlines()[0])
-    parser.add_argument("targets", nargs="*", choices=[*TARGETS, []], default=list(TARGETS))
+    parser.add_argument(
+        "targets", nargs="*", metavar="TARGET", help=f"{' or '.join(TARGETS)} (default: both)"
+    )
     parser.add_argument("--seconds", type=int, default=600, help="per target (default 600)")
     parser.add_argument("--replay", nargs="+", default=[], metavar="FILE", help="run only these inputs")
     args = parser.parse_args(argv)
     targets = args.targets or TARGETS
+    unknown = set(targets) - set(TARGETS)
+    if unknown:
+        parser.error(f"unknown target(s) {', '.join(sorted(unknown))}; choose from {', '.join(TARGETS)}")
     failed = [target for target in targets if run_target(target, args.seconds, args.replay) != 0]
     return 1 if failed else 0
 
