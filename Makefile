@@ -6,7 +6,8 @@ PY := $(VENV)/bin/python
 # SAM CLI would otherwise send telemetry; nothing here talks to anything but 127.0.0.1.
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: setup run test lint typecheck validate checkov build pytest bench events invoke fuzz clean
+.PHONY: setup run test lint typecheck validate checkov build pytest bench events invoke fuzz clean test-docker \
+	docker-if-answers
 
 setup:
 	@bash scripts/bootstrap.sh
@@ -15,8 +16,8 @@ setup:
 run: setup
 	@$(PY) -m devstack $(ARGS)
 
-## test: linters, type checks, template lint, and every test
-test: setup lint typecheck validate checkov build pytest
+## test: linters, type checks, template lint, every test, and test-docker when a Docker daemon answers
+test: setup lint typecheck validate checkov build pytest docker-if-answers
 
 lint:
 	$(VENV)/bin/ruff check .
@@ -26,9 +27,11 @@ typecheck:
 	cd authorizer && ../$(VENV)/bin/mypy .
 	cd api_handler && ../$(VENV)/bin/mypy .
 	@# One run per test folder: each has its own conftest.py, which mypy would see as duplicate modules.
-	for target in "scripts/devstack bench fuzz tests/conftest.py tests/lambda_loader.py tests/test_template.py" \
-	              tests/authorizer tests/api_handler tests/e2e tests/faults tests/bench; do \
-		MYPYPATH=authorizer:api_handler:scripts:tests $(VENV)/bin/mypy $$target || exit 1; \
+	for target in "scripts/devstack bench fuzz tests/conftest.py tests/lambda_loader.py tests/test_template.py \
+	               tests/test_openapi.py tests/test_template_snapstart.py examples tests/event_outcomes.py \
+	               tests/test_committed_events.py" \
+	              tests/authorizer tests/api_handler tests/e2e tests/faults tests/bench tests/docker; do \
+		MYPYPATH=authorizer:api_handler:scripts:tests:examples $(VENV)/bin/mypy $$target || exit 1; \
 	done
 
 validate:
@@ -50,6 +53,17 @@ build:
 pytest:
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+## test-docker: the README's Docker section with the real SAM CLI (installs and starts Docker when it can)
+test-docker: setup
+	@bash scripts/docker/test-docker.sh
+
+# DOCKER_TESTS=no leaves test-docker out of `make test` (.ci/run runs it on its own).
+DOCKER_TESTS ?= auto
+docker-if-answers:
+	@if [ "$(DOCKER_TESTS)" = no ]; then echo "make test: test-docker left out (DOCKER_TESTS=no)"; \
+	elif docker info >/dev/null 2>&1; then bash scripts/docker/test-docker.sh; \
+	else echo "make test: skipped test-docker (no Docker daemon answers); run it with: make test-docker"; fi
+
 ## bench: the authorizer next to its floor, cold start, memory, local-stack load (table + bench/results.json)
 bench: setup
 	$(PY) -m bench $(ARGS)
@@ -59,7 +73,7 @@ FUZZ_SECONDS ?= 600
 fuzz: setup
 	$(PY) -m fuzz --seconds $(FUZZ_SECONDS)
 
-## events: regenerate events/*.json with fresh tokens from the local issuer's key
+## events: draw a new development key; rewrite events/*.json and events/env.json (its public JWKS) together
 events: setup
 	$(PY) -m devstack.make_events
 

@@ -35,9 +35,10 @@ from items_api.deadline import Deadline
 from items_api.errors import BadRequest, ItemsApiError, StoreError, StoreUnavailable
 from items_api.identity import Caller, caller_from_authorizer_context
 from items_api.page_token_key import page_token_key
-from items_api.pagination import parse_limit
+from items_api.pagination import page_query, parse_limit
 from items_api.scopes import ROUTE_SCOPES, require_scopes
 from items_api.settings import load_settings
+from items_api.snapstart import register as register_snapstart_hook
 from items_api.store import DynamoDBClients, ItemStore
 from items_api.validation import body_bytes, new_item_from_body, parse_json_object
 
@@ -50,6 +51,8 @@ settings = load_settings(os.environ)
 store = ItemStore(DynamoDBClients(settings.dynamodb_endpoint_url), settings.table_name)
 # Where each listing gets its HMAC key (in AWS: Secrets Manager, read on first use and cached)
 page_token_key_source = page_token_key(settings)
+# Only run with SnapStart: after a restore, the random state drawn at init is drawn anew.
+SNAPSTART_HOOK = register_snapstart_hook(page_token_key_source)
 cors = CORSConfig(
     allow_origin=settings.cors_allow_origin,
     allow_headers=["Authorization", "Content-Type", idempotency.HEADER],
@@ -117,7 +120,9 @@ def build_resolver(resolver: ApiGatewayResolver) -> ApiGatewayResolver:
             @functools.wraps(func)
             def route(**params: str) -> JsonResponse:
                 event = resolver.current_event
-                caller = caller_from_authorizer_context(_authorizer_context(event))
+                caller = caller_from_authorizer_context(
+                    _authorizer_context(event), leeway=settings.leeway_seconds
+                )
                 require_scopes(caller, route_key)
                 context: LambdaContext = resolver.lambda_context
                 deadline = Deadline.from_remaining_millis(context.get_remaining_time_in_millis())
@@ -134,7 +139,7 @@ def build_resolver(resolver: ApiGatewayResolver) -> ApiGatewayResolver:
 
     @protected("GET /items")
     def list_items(request: Request) -> JsonResponse:
-        query = request.event.query_string_parameters
+        query = page_query(request.event.resolved_query_string_parameters)
         page = items.list_items(
             request.store,
             page_token_key_source(),

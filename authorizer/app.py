@@ -6,26 +6,26 @@ import logging
 import os
 from typing import Any
 
-from aws_lambda_powertools.logging import Logger
-
 from oauth_authorizer.authorize import authorize
 from oauth_authorizer.errors import Rejected
 from oauth_authorizer.events import read_event
 from oauth_authorizer.keys import KeySetEvent, Listener, key_resolvers
 from oauth_authorizer.policy import RouteAuthority
 from oauth_authorizer.settings import load_settings
-from oauth_authorizer.telemetry import LambdaContextLike, Telemetry
+from oauth_authorizer.snapstart import register as register_snapstart_hooks
+from oauth_authorizer.telemetry import LambdaContextLike, Telemetry, stdout_logger
 from oauth_authorizer.token_cache import VerifiedTokens
 from oauth_authorizer.tokens import TokenVerifier
 
 # Cold start: a bad setting raises ConfigurationError naming the variable, so the function never runs.
 SETTINGS = load_settings(os.environ)
-logger = Logger()
+# Powertools' variables and field names, without importing Powertools (telemetry.py says why).
+SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "").strip() or "service_undefined"
 TRACING = os.environ.get("POWERTOOLS_TRACE_DISABLED", "true").strip().lower() == "false"
 TELEMETRY = Telemetry(
-    service=logger.service,
+    service=SERVICE,
     namespace=SETTINGS.metrics_namespace,
-    logger=logging.getLogger(logger.name),
+    logger=stdout_logger(SERVICE, os.environ),
     trace_ids=TRACING,
 )
 # The invocation that key-set lines belong to (Powertools' inject_lambda_context costs more than a
@@ -37,11 +37,12 @@ def _key_set_listener(issuer: str) -> Listener:
     """Logs and counts one issuer's key-set events, labelled with that issuer."""
 
     def on_event(event: KeySetEvent, detail: str) -> None:
-        if event is KeySetEvent.FETCHED:
-            logger.info("key set fetched", extra={"issuer": issuer, "key_set": detail, **_invocation})
-            return
-        logger.warning(f"key set {event.value}", extra={"issuer": issuer, "key_set": detail, **_invocation})
-        TELEMETRY.count(f"KeySet_{event.value}", issuer=issuer)
+        level = logging.INFO if event is KeySetEvent.FETCHED else logging.WARNING
+        TELEMETRY.key_set(
+            level, f"key set {event.value}", issuer=issuer, detail=detail, invocation=_invocation
+        )
+        if event is not KeySetEvent.FETCHED:
+            TELEMETRY.count(f"KeySet_{event.value}", issuer=issuer)
 
     return on_event
 
@@ -54,6 +55,8 @@ TOKENS = (
 )
 VERIFIER = TokenVerifier(SETTINGS, KEYS, TOKENS)
 AUTHORITY = RouteAuthority(SETTINGS.routes, simple_responses=SETTINGS.simple_responses)
+# Only run with SnapStart: fetch the keys before the snapshot, distrust what it carries after a restore.
+SNAPSTART_HOOKS = register_snapstart_hooks(KEYS, TOKENS)
 
 
 def lambda_handler(event: dict[str, Any], context: LambdaContextLike) -> dict[str, Any]:

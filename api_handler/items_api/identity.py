@@ -19,8 +19,9 @@ from items_api.errors import Unauthenticated
 MAX_SUBJECT_CHARS = 512
 MAX_ISSUER_CHARS = 512
 MAX_OWNER_BYTES = 2048
-# The authorizer's default leeway. API Gateway may serve a cached decision for up to the cache TTL after
-# the token expired; re-checking `exp` here closes that window to this leeway.
+# The default of LEEWAY_SECONDS, the one clock-skew setting both functions read (the template passes its
+# LeewaySeconds parameter to both). API Gateway may serve a cached decision for up to the cache TTL after
+# the token expired; re-checking `exp` here closes that window to the leeway.
 EXPIRY_LEEWAY_SECONDS = 30
 
 
@@ -65,7 +66,9 @@ def _expires_at(context: Mapping[str, Any]) -> int | None:
     return int(text)
 
 
-def caller_from_authorizer_context(context: Mapping[str, Any] | None, now: float | None = None) -> Caller:
+def caller_from_authorizer_context(
+    context: Mapping[str, Any] | None, now: float | None = None, leeway: int = EXPIRY_LEEWAY_SECONDS
+) -> Caller:
     """Build the Caller from the authorizer context; a missing, empty, inconsistent or expired context is 401.
 
     `exp` is checked when present (the authorizer always sends it), so a decision API Gateway cached past the
@@ -75,7 +78,7 @@ def caller_from_authorizer_context(context: Mapping[str, Any] | None, now: float
         raise Unauthenticated
     expires_at = _expires_at(context)
     current = time.time() if now is None else now
-    if expires_at is not None and expires_at + EXPIRY_LEEWAY_SECONDS < current:
+    if expires_at is not None and expires_at + leeway < current:
         raise Unauthenticated
     sub = _optional_text(context, "sub")
     principal_id = _optional_text(context, "principalId")

@@ -8,6 +8,7 @@ cold start of a request that does not list. Locally, or without a secret, the se
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Final
 
@@ -55,6 +56,21 @@ class SecretPageTokenKey:
         return value.encode("utf-8")
 
 
+class EphemeralPageTokenKey:
+    """A random key of this execution environment alone (neither PAGE_TOKEN_KEY nor a secret is set)."""
+
+    def __init__(self, key: bytes) -> None:
+        self._key = key
+
+    def __call__(self) -> bytes:
+        return self._key
+
+    def redraw(self) -> None:
+        """A new random key: after a SnapStart restore, every environment restored from one snapshot
+        would otherwise share the key drawn at its init (items_api/snapstart.py)."""
+        self._key = secrets.token_bytes(len(self._key))
+
+
 def page_token_key(settings: Settings, provider: SecretsProvider | None = None) -> PageTokenKey:
     """The key's source for these settings: the secret when they name one, else their own key."""
     if settings.page_token_secret_arn is not None:
@@ -62,4 +78,6 @@ def page_token_key(settings: Settings, provider: SecretsProvider | None = None) 
     key = settings.page_token_key
     if key is None:
         raise ValueError("settings name neither a page token key nor a secret")
+    if settings.page_token_key_is_ephemeral:
+        return EphemeralPageTokenKey(key)
     return lambda: key

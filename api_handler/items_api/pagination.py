@@ -12,7 +12,8 @@ import base64
 import binascii
 import hashlib
 import hmac
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from typing import Final
 
 from items_api.errors import BadRequest, InvalidPageToken
@@ -22,12 +23,28 @@ MAX_LIMIT: Final = 100
 MAX_TOKEN_CHARS: Final = 512
 _VERSION: Final = "1"
 _DOMAIN: Final = b"items-api/next-token/v1"
+_BASE64URL: Final = re.compile(r"[A-Za-z0-9_-]*")
+
+
+QUERY_PARAMETERS: Final = ("limit", "next")
+
+
+def page_query(query: Mapping[str, Sequence[str]]) -> dict[str, str]:
+    """The listing's query parameters, each given at most once (a repeated one is ambiguous: 400)."""
+    result: dict[str, str] = {}
+    for name in QUERY_PARAMETERS:
+        values = query.get(name) or []
+        if len(values) > 1:
+            raise BadRequest(f"'{name}' must be given at most once")
+        if values:
+            result[name] = values[0]
+    return result
 
 
 def parse_limit(query: Mapping[str, str]) -> int:
     """The `limit` query parameter: an integer from 1 to MAX_LIMIT, DEFAULT_LIMIT when absent."""
     raw = query.get("limit")
-    if raw is None or raw == "":
+    if raw is None:
         return DEFAULT_LIMIT
     if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_LIMIT:
         raise BadRequest(f"'limit' must be an integer from 1 to {MAX_LIMIT}")
@@ -39,7 +56,17 @@ def _b64(data: bytes) -> str:
 
 
 def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    """Canonical unpadded base64url only: the one spelling `_b64` produces, so a token has exactly one form.
+
+    The standard decoder alone is lenient: it ignores `=` and unused trailing bits, so a changed last
+    character or an appended `=` would decode to the same bytes.
+    """
+    if _BASE64URL.fullmatch(text) is None:
+        raise ValueError("not unpadded base64url")
+    data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    if _b64(data) != text:
+        raise ValueError("not the canonical base64url form")
+    return data
 
 
 def _mac(key: bytes, owner: str, last_id: str) -> bytes:

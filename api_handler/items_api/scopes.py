@@ -35,5 +35,7 @@ def require_scopes(caller: Caller, route_key: str) -> None:
     An unknown route key needs a scope nobody holds: a route missing from the table is closed, not open.
     """
     required = ROUTE_SCOPES.get(route_key)
-    if required is None or not required <= caller.scopes:
+    if required is None:
         raise InsufficientScope
+    if not required <= caller.scopes:
+        raise InsufficientScope(required)

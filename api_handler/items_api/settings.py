@@ -11,6 +11,9 @@ from urllib.parse import urlsplit
 # An origin is scheme://host[:port], nothing more (no path, no trailing slash).
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
 MIN_PAGE_TOKEN_KEY_CHARS = 32
+# LEEWAY_SECONDS: the same variable, range and default as the authorizer's (the template sets both).
+DEFAULT_LEEWAY_SECONDS = 30
+MAX_LEEWAY_SECONDS = 300
 
 
 class SettingsError(ValueError):
@@ -28,6 +31,7 @@ class Settings:
     # None when the key is the Secrets Manager secret `page_token_secret_arn` (read at run time).
     page_token_key: bytes | None = field(repr=False)
     page_token_key_is_ephemeral: bool
+    leeway_seconds: int = DEFAULT_LEEWAY_SECONDS
     page_token_secret_arn: str | None = None
     # The Powertools Idempotency table (POST /items with Idempotency-Key); None: the header is refused (400).
     idempotency_table_name: str | None = None
@@ -69,6 +73,13 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         page_token_key, ephemeral = secrets.token_bytes(32), True
 
     idempotency_table_name = environ.get("IDEMPOTENCY_TABLE_NAME", "").strip() or None
+    raw_leeway = environ.get("LEEWAY_SECONDS", "").strip()
+    if not raw_leeway:
+        leeway = DEFAULT_LEEWAY_SECONDS
+    elif raw_leeway.isascii() and raw_leeway.isdigit() and int(raw_leeway) <= MAX_LEEWAY_SECONDS:
+        leeway = int(raw_leeway)
+    else:
+        raise SettingsError(f"LEEWAY_SECONDS must be an integer from 0 to {MAX_LEEWAY_SECONDS}")
 
     return Settings(
         idempotency_table_name=idempotency_table_name,
@@ -77,5 +88,6 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         dynamodb_endpoint_url=endpoint,
         page_token_key=page_token_key,
         page_token_key_is_ephemeral=ephemeral,
+        leeway_seconds=leeway,
         page_token_secret_arn=secret_arn,
     )

@@ -91,16 +91,16 @@ def parse_json_object(raw: bytes) -> dict[str, Any]:
     return value
 
 
-def _text(key: str, value: Any, max_chars: int) -> str:
+def _text(key: str, value: Any, max_chars: int, kind: str = "a string") -> str:
     if not isinstance(value, str):
-        raise BadRequest(f"Field '{key}' must be a string")
+        raise BadRequest(f"Field '{key}' must be {kind}")
     if len(value) > max_chars:
         raise BadRequest(f"Field '{key}' must be at most {max_chars} characters")
     return value
 
 
 def new_item_from_body(body: dict[str, Any]) -> NewItem:
-    """Validate a POST /items body: `name` (required) and `description` (optional), nothing else."""
+    """Validate a POST /items body: `name` (required), `description` (optional, may be null), nothing else."""
     server_fields = sorted(SERVER_FIELDS.intersection(body))
     if server_fields:
         raise BadRequest(f"Field '{server_fields[0]}' is assigned by the server")
@@ -113,7 +113,12 @@ def new_item_from_body(body: dict[str, Any]) -> NewItem:
     name = _text("name", body["name"], MAX_NAME_CHARS)
     if not name.strip():
         raise BadRequest("Field 'name' must not be empty")
+    # null is "no description", as an item shows it (`"description": null`), so a client may send back what
+    # it read; an absent field means the same.
+    raw_description = body.get("description")
     description = (
-        _text("description", body["description"], MAX_DESCRIPTION_CHARS) if "description" in body else None
+        None
+        if raw_description is None
+        else _text("description", raw_description, MAX_DESCRIPTION_CHARS, "a string or null")
     )
     return NewItem(name=name, description=description)

@@ -7,6 +7,7 @@ Lambda runs one invocation at a time per environment, so the cache needs no lock
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import http.client
 import json
@@ -145,6 +146,7 @@ class KeySetCache:
         algorithms: Iterable[str],
         policy: KeySetPolicy,
         clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
         listener: Listener = _ignore,
     ) -> None:
         self._issuer = issuer
@@ -153,9 +155,12 @@ class KeySetCache:
         self._algorithms = tuple(algorithms)
         self._policy = policy
         self._clock = clock
+        self._wall_clock = wall_clock  # only to carry the key set's age across a SnapStart restore
         self._listener = listener
         self._keys: KeySet | None = None
         self._fetched_at = 0.0
+        self._fetched_wall = 0.0
+        self._due = False  # due for a refresh whatever its age (after a SnapStart restore)
         self._last_attempt: float | None = None
         self._last_failure: float | None = None
         self._generation = 0
@@ -167,9 +172,30 @@ class KeySetCache:
         Once the key set is due for a refresh it is STALE, which matches no generation: cached
         verifications are not trusted again until a lookup has refreshed the keys (or failed to).
         """
-        if self._keys is None or self._clock() - self._fetched_at >= self._policy.max_age_seconds:
+        if (
+            self._keys is None
+            or self._due
+            or self._clock() - self._fetched_at >= self._policy.max_age_seconds
+        ):
             return STALE
         return self._generation
+
+    def prefetch(self) -> None:
+        """Discover and fetch the key set now (before a SnapStart snapshot); a failure is logged and
+        counted like any, and the first token naming the issuer tries again."""
+        with contextlib.suppress(KeySetUnavailable):
+            self._refresh_or_keep(self._clock())
+
+    def restored(self) -> None:
+        """After a SnapStart restore: the snapshot may be hours old, so the key set is due for a refresh,
+        and still usable under stale-if-error within its bound counted from the fetch (by the wall clock:
+        the monotonic clock of a restored environment says nothing of the time spent in the snapshot).
+        Refetch throttles measured before the snapshot are forgotten."""
+        if self._keys is not None:
+            age = max(0.0, self._wall_clock() - self._fetched_wall)
+            self._fetched_at = self._clock() - age
+        self._due = True
+        self._last_attempt = self._last_failure = None
 
     @classmethod
     def for_issuer(
@@ -213,7 +239,7 @@ class KeySetCache:
         return key
 
     def _current(self, now: float) -> KeySet:
-        if self._keys is not None and now - self._fetched_at < self._policy.max_age_seconds:
+        if self._keys is not None and not self._due and now - self._fetched_at < self._policy.max_age_seconds:
             return self._keys
         if (
             self._last_failure is not None
@@ -233,6 +259,7 @@ class KeySetCache:
         if self._keys is None or keys.fingerprint != self._keys.fingerprint:
             self._generation += 1
         self._keys, self._fetched_at, self._last_failure = keys, self._clock(), None
+        self._fetched_wall, self._due = self._wall_clock(), False
         self._listener(KeySetEvent.FETCHED, f"{len(keys.keys)} keys")
         return keys
 

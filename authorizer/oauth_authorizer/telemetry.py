@@ -17,7 +17,9 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sys
 import time
+from collections.abc import Mapping
 from json.encoder import encode_basestring_ascii
 from typing import Protocol
 
@@ -35,6 +37,36 @@ _DUMPS = json.JSONEncoder(separators=(",", ":")).encode
 # A str as a JSON string literal, with json.dumps's own C encoder. ASCII-only output: a lone surrogate
 # from a token's JSON cannot make the write fail.
 _text = encode_basestring_ascii
+
+
+# Powertools Logger's level names, and the Lambda Advanced Logging Controls' ones it maps (ALC wins).
+_LEVELS = {"TRACE": logging.DEBUG, "DEBUG": logging.DEBUG, "INFO": logging.INFO, "WARN": logging.WARNING}
+_LEVELS |= {"WARNING": logging.WARNING, "ERROR": logging.ERROR, "CRITICAL": logging.CRITICAL}
+_LEVELS |= {"FATAL": logging.CRITICAL}
+_LEVEL_NAMES = {logging.DEBUG: "DEBUG", logging.INFO: "INFO", logging.WARNING: "WARNING"}
+_LEVEL_NAMES |= {logging.ERROR: "ERROR", logging.CRITICAL: "CRITICAL"}
+
+
+def log_level(environ: Mapping[str, str]) -> int:
+    """The level as Powertools Logger picks it: AWS_LAMBDA_LOG_LEVEL (Advanced Logging Controls), then
+    POWERTOOLS_LOG_LEVEL, then LOG_LEVEL, else INFO; an unknown name is INFO."""
+    for variable in ("AWS_LAMBDA_LOG_LEVEL", "POWERTOOLS_LOG_LEVEL", "LOG_LEVEL"):
+        name = environ.get(variable, "").strip().upper()
+        if name:
+            return _LEVELS.get(name, logging.INFO)
+    return logging.INFO
+
+
+def stdout_logger(service: str, environ: Mapping[str, str]) -> logging.Logger:
+    """The stdlib logger named after the service, writing to stdout at `log_level`, as Powertools
+    Logger sets it up (one stream handler, not propagated to the root logger). Telemetry writes its
+    lines to that handler's stream; Lambda sends stdout to CloudWatch Logs."""
+    logger = logging.getLogger(service)
+    if not any(type(handler) is logging.StreamHandler for handler in logger.handlers):
+        logger.addHandler(logging.StreamHandler(sys.stdout))
+    logger.setLevel(log_level(environ))
+    logger.propagate = False
+    return logger
 
 
 def _directive(namespace: str, dimensions: list[str], metric: str) -> str:
@@ -67,7 +99,7 @@ class Telemetry:
         self, *, service: str, namespace: str, logger: logging.Logger, trace_ids: bool = False
     ) -> None:
         self._logger = logger
-        self._handler = next(h for h in logger.handlers if isinstance(h, logging.StreamHandler))
+        self._handler = next(h for h in logger.handlers if type(h) is logging.StreamHandler)
         self._trace_ids = trace_ids
         self._namespace = namespace
         self._service_member = f'"service":{_text(service)}'
@@ -131,6 +163,23 @@ class Telemetry:
             f'{self._function(context)},"function_request_id":{request_id}'
             f',"correlation_id":{correlation}'
             f"{trace}{members}}}\n"
+        )
+
+    def key_set(
+        self, level: int, message: str, *, issuer: str, detail: str, invocation: Mapping[str, str]
+    ) -> None:
+        """A key-set event's log line (Powertools Logger's keys), if the level lets it through.
+
+        `invocation` holds the correlation_id and function_request_id of the invocation it happened in
+        (none before the first one, e.g. in a SnapStart hook)."""
+        if not self._logger.isEnabledFor(level):
+            return
+        now_ms = int(time.time() * 1000)
+        members = "".join(f",{_text(name)}:{_text(value)}" for name, value in invocation.items())
+        self._handler.stream.write(
+            f'{{"level":"{_LEVEL_NAMES.get(level, "INFO")}","location":"key_set","message":{_text(message)}'
+            f',"timestamp":"{self._timestamp(now_ms)}",{self._service_member}'
+            f',"issuer":{_text(issuer)},"key_set":{_text(detail)}{members}}}\n'
         )
 
     def count(self, metric: str, *, issuer: str) -> None:

@@ -57,6 +57,10 @@ class VerifiedTokens:
     def __len__(self) -> int:
         return len(self._entries)
 
+    def clear(self) -> None:
+        """Forget every verified token (after a SnapStart restore: the snapshot's are of unknown age)."""
+        self._entries.clear()
+
     def get(self, digest: bytes) -> Claims | None:
         """The claims of a token still in date and verified under its key set's current generation."""
         entry = self._entries.get(digest)

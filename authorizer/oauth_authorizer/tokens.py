@@ -223,8 +223,8 @@ class TokenVerifier:
         profile = issuer.profile
         without_aud = profile.audience_fallback_claim is not None and payload.get("aud") is None
         try:
-            # PyJWT's JWS checks the signature; PyJWT's JWT then validates the claims read above (the same
-            # segment, decoded by the same strict step), with this issuer's options merged at cold start.
+            # PyJWT's JWS decodes every segment strictly and checks the signature; PyJWT's JWT then validates
+            # the claims read above from that same segment, with this issuer's options merged at cold start.
             _JWS.decode_complete(token, key=key, algorithms=[alg], options=_SIGNATURE_OPTIONS)
             _check_access_token(payload, profile, issuer.id_token_claims)
             _JWT._validate_claims(

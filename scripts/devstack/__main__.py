@@ -17,7 +17,7 @@ from pathlib import Path
 from types import FrameType
 
 from devstack.control import run_command, serving_control
-from devstack.issuer import DEFAULT_AUDIENCE, parse_client_secrets
+from devstack.issuer import CLIENT_SCOPES, DEFAULT_AUDIENCE, dev_clients, parse_client_secrets
 from devstack.stack import StackOptions, local_stack
 
 
@@ -40,16 +40,21 @@ def parse_args(argv: Sequence[str] | None) -> StackOptions:
         action="append",
         default=[],
         metavar="CLIENT_ID=SECRET",
-        help="fix a development client's secret (default: random per run)",
+        help=f"fix a development client's secret ({', '.join(CLIENT_SCOPES)}; default: random per run)",
     )
     args = parser.parse_args(argv)
+    try:
+        client_secrets = parse_client_secrets(args.client_secret)
+        dev_clients(client_secrets)  # an unknown client id fails here, as one usage line, not a traceback
+    except ValueError as error:
+        parser.exit(2, f"{parser.prog}: error: {error}\n")  # one line, not the usage block
     return StackOptions(
         port=args.port,
         issuer_port=args.issuer_port,
         ddb_port=args.ddb_port,
         audience=args.audience,
         cache_ttl=args.cache_ttl,
-        client_secrets=parse_client_secrets(args.client_secret),
+        client_secrets=client_secrets,
         log_level=args.log_level,
         persist=args.persist,
     )

@@ -58,12 +58,12 @@ def api_call(
     token: str | None = None,
     body: Any = None,
     headers: Mapping[str, str] | None = None,
+    data: bytes | None = None,
 ) -> HttpResponse:
-    """One call to the API: `token` as a Bearer token, `body` sent as JSON."""
+    """One call to the API: `token` as a Bearer token, `body` sent as JSON (or `data` as it is)."""
     all_headers = dict(headers or {})
     if token is not None:
         all_headers["Authorization"] = f"Bearer {token}"
-    data = None
     if body is not None:
         data = json.dumps(body).encode()
         all_headers["Content-Type"] = "application/json"

@@ -16,7 +16,12 @@ Where the emulator differs from API Gateway, `CorrectedApigwService` corrects it
     itself (a function that failed or died mid-invocation) gets DEFAULT_5XX's headers and body, while the
     function's own answers pass through unchanged, as in API Gateway;
   * the authorizer's context reaches the function with its values as strings, as API Gateway (REST)
-    coerces them (the emulator passes numbers and booleans through unchanged).
+    coerces them (the emulator passes numbers and booleans through unchanged);
+  * an unknown route or method, HEAD included, is API Gateway's MISSING_AUTHENTICATION_TOKEN response as
+    the template defines it (the emulator answers a bare 403, and HEAD on a GET route with a 502);
+  * a body that is not UTF-8 reaches the function base64-encoded, so the function answers it (the
+    emulator fails with a 502 before invoking anything);
+  * an event larger than Lambda's 6 MB invocation limit is a 413, as Lambda refuses it (the RIE fails).
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ from samcli.lib.providers.api_provider import ApiProvider
 from samcli.lib.providers.provider import Api, Stack
 from samcli.lib.utils.stream_writer import StreamWriter
 from samcli.local.apigw.authorizers.lambda_authorizer import LambdaAuthorizer
+from samcli.local.apigw.event_constructor import construct_v1_event
 from samcli.local.apigw.local_apigw_service import LocalApigwService
 from samcli.local.apigw.route import Route
 from samcli.local.lambdafn.exceptions import FunctionNotFound
@@ -57,6 +63,8 @@ LOG = logging.getLogger("devstack.gateway")
 INVOKE_ACTION = "execute-api:Invoke"
 # API Gateway's default for an authorizer without ReauthorizeEvery (AuthorizerResultTtlInSeconds).
 DEFAULT_AUTHORIZER_TTL = 300
+# Lambda's synchronous invocation payload limit (RequestEntityTooLargeException above it).
+MAX_INVOKE_PAYLOAD_BYTES = 6 * 1024 * 1024
 
 
 # --- the lambda runner ------------------------------------------------------------------------------------
@@ -127,9 +135,11 @@ def _as_list(value: object) -> list[Any]:
 
 
 def wildcard_matches(pattern: str, value: str, *, case_sensitive: bool = True) -> bool:
-    """IAM wildcard matching: `*` is any run of characters (including `/` and `:`), `?` one character."""
+    """IAM wildcard matching: `*` is any run of characters (including `/`, `:` and newlines), `?` one."""
     regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
-    return re.fullmatch(regex, value, 0 if case_sensitive else re.IGNORECASE) is not None
+    # DOTALL: a path segment may hold any character, a newline (%0A) included; IAM's `*` matches it too.
+    flags = re.DOTALL if case_sensitive else re.DOTALL | re.IGNORECASE
+    return re.fullmatch(regex, value, flags) is not None
 
 
 def evaluate_policy(policy_document: Mapping[str, Any], method_arn: str) -> Decision:
@@ -201,6 +211,7 @@ RESPONSE_DEFAULTS: dict[str, tuple[int, str | None]] = {
     "UNAUTHORIZED": (401, "Unauthorized"),
     "ACCESS_DENIED": (403, "User is not authorized to access this resource"),
     "MISSING_AUTHENTICATION_TOKEN": (403, "Missing Authentication Token"),
+    "REQUEST_TOO_LARGE": (413, "Request Too Long"),
     "AUTHORIZER_FAILURE": (500, None),
     "AUTHORIZER_CONFIGURATION_ERROR": (500, None),
 }
@@ -327,13 +338,13 @@ class CorrectedApigwService(LocalApigwService):  # type: ignore[misc]  # samcli'
         return GatewayAnswer(response, reason)
 
     def _construct_error_handling(self) -> None:
-        # The emulator answers an unknown route with a bare 403; API Gateway's MISSING_AUTHENTICATION_TOKEN
-        # response also carries the API's DEFAULT_4XX headers (CORS).
+        # The emulator answers an unknown route with a bare 403; API Gateway answers an unknown path or
+        # method with its MISSING_AUTHENTICATION_TOKEN response, as the template defines it (with the
+        # DEFAULT_4XX headers, CORS included, when it does not).
         super()._construct_error_handling()
 
         def missing_authentication_token(*_args: object) -> Response:
-            responses = self.settings.gateway_responses
-            return render_gateway_response(responses, "MISSING_AUTHENTICATION_TOKEN")
+            return self._unknown_route_response()
 
         self._app.register_error_handler(404, missing_authentication_token)
         self._app.register_error_handler(405, missing_authentication_token)
@@ -356,6 +367,50 @@ class CorrectedApigwService(LocalApigwService):  # type: ignore[misc]  # samcli'
     def service_response(body: str, headers: Any, status_code: int) -> Response:
         response: Response = LocalApigwService.service_response(body, headers, status_code)
         response.devstack_final = True  # type: ignore[attr-defined]  # the function's own answer
+        return response
+
+    def _unknown_route_response(self) -> Response:
+        return render_gateway_response(self.settings.gateway_responses, "MISSING_AUTHENTICATION_TOKEN")
+
+    def _get_current_route(self, flask_request: Any) -> Route:
+        # Flask adds HEAD to every GET rule, so HEAD /items reaches the emulator's handler, which finds no
+        # route and fails with a 502. API Gateway has no HEAD method there: an unknown method.
+        try:
+            route: Route = super()._get_current_route(flask_request)
+        except KeyError:
+            raise GatewayAnswer(self._unknown_route_response(), "no such method") from None
+        return route
+
+    def _generate_lambda_event(
+        self, flask_request: Any, route: Route, method: str, endpoint: str
+    ) -> dict[str, Any]:
+        # The emulator decodes every body as UTF-8 and fails with a 502 when it is not. API Gateway hands a
+        # body it cannot pass as text over base64-encoded (as for a binary media type); the function then
+        # answers for itself (400 "Request body is not valid UTF-8" here).
+        try:
+            event: dict[str, Any] = super()._generate_lambda_event(flask_request, route, method, endpoint)
+        except UnicodeDecodeError:
+            if route.event_type != Route.API:  # only REST APIs (payload 1.0) are served here
+                raise
+            event = construct_v1_event(
+                flask_request=flask_request,
+                port=self.port,
+                binary_types=["*/*"],
+                stage_name=self.api.stage_name,
+                stage_variables=self.api.stage_variables,
+                operation_name=route.operation_name,
+                api_type=route.event_type,
+            )
+        return event
+
+    def _invoke_lambda_function(
+        self, lambda_function_name: str, event: dict[str, Any], tenant_id: str | None = None
+    ) -> str | bytes:
+        # Lambda refuses an invocation payload over 6 MB (413 RequestEntityTooLargeException); the RIE
+        # fails instead, which the emulator turns into a 502.
+        if len(json.dumps(event).encode("utf-8")) > MAX_INVOKE_PAYLOAD_BYTES:
+            raise self._answer("REQUEST_TOO_LARGE", "invocation payload over 6 MB")
+        response: str | bytes = super()._invoke_lambda_function(lambda_function_name, event, tenant_id)
         return response
 
     def _valid_identity_sources(self, flask_request: Any, route: Route) -> bool:

@@ -1,33 +1,25 @@
 """`python -m devstack.invoke FUNCTION -e events/X.json`: the Docker-free twin of `sam local invoke`.
 
 Runs the function once in the Lambda Runtime Interface Emulator with the environment `sam local invoke`
-would give it (template.yaml, then `--env-vars`, events/env.json by default as in samconfig.toml), prints
-the result on stdout (the function's logs go to stderr) and exits non-zero when the function fails.
+would give it (template.yaml, then `--env-vars`: events/env.json by default, the same file samconfig.toml
+gives the real `sam local`), prints the result on stdout (the function's logs go to stderr) and exits
+non-zero when the function fails (`sam local invoke` itself exits 0 then; it prints the same payload).
 
-What the function needs is started for the invocation, on free 127.0.0.1 ports:
-  * a function with JWKS_URI (the authorizer) gets the local issuer's JWKS, served from the persisted key
-    (.local/issuer-key.json, the key that signed events/*.json), and JWKS_URI pointing at it;
-  * a function with DYNAMODB_ENDPOINT_URL (the API handler) gets DynamoDB Local with the table created.
-
-`python -m devstack.invoke --sidecars` starts just those two (JWKS and DynamoDB Local), writes
-.local/env.json (events/env.json with the live JWKS_URI and DYNAMODB_ENDPOINT_URL) and waits: the env file
-for the real `sam local invoke ... --env-vars .local/env.json --docker-network host` (see make_events.py).
+The authorizer needs nothing started: events/env.json carries its key set inline (JWKS). A function with
+DYNAMODB_ENDPOINT_URL (the API handler) gets DynamoDB Local on a free 127.0.0.1 port with its table
+created, in place of the env file's endpoint (which names DynamoDB Local on the Docker network, for the
+real `sam local`; see devstack.docker_local).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import signal
 import sys
-import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from types import FrameType
 from typing import IO, Any
-
-from flask import Flask, Response, jsonify
 
 from devstack.dynamodb_local import dynamodb_local
 from devstack.functions import (
@@ -38,47 +30,25 @@ from devstack.functions import (
     load_stacks,
     read_env_overrides,
 )
-from devstack.issuer import JWKS_PATH, KEY_PATH, load_signing_key, public_jwks
 from devstack.lambda_rie import FunctionError, RieFunction
-from devstack.servers import serving
 from devstack.template import ROOT
 
 DEFAULT_ENV_VARS = ROOT / "events" / "env.json"
-LOCAL_ENV_VARS = ROOT / ".local" / "env.json"
-
-
-def jwks_app(key_path: Path = KEY_PATH) -> Flask:
-    """A tiny app serving the local issuer's JWKS (public key only)."""
-    app = Flask("devstack.jwks")
-    document = public_jwks(load_signing_key(key_path))
-
-    @app.get(JWKS_PATH)
-    def jwks() -> Response:
-        return jsonify(document)
-
-    return app
 
 
 @contextmanager
-def sidecars(
-    specs: Mapping[str, FunctionSpec], key_path: Path = KEY_PATH
-) -> Iterator[dict[str, dict[str, str]]]:
-    """Start what the functions need (JWKS, DynamoDB Local + table); yield env overrides per function.
+def sidecars(specs: Mapping[str, FunctionSpec]) -> Iterator[dict[str, dict[str, str]]]:
+    """Start what the functions need (DynamoDB Local + table); yield env overrides per function.
 
     Values the template leaves to CloudFormation dynamic references get random local stand-ins too.
     """
     with ExitStack() as stack:
         overrides: dict[str, dict[str, str]] = {name: {} for name in specs}
-        jwks_uri: str | None = None
         dynamodb_url: str | None = None
         created: set[str] = set()
         for name, spec in specs.items():
             env = spec.environment
             overrides[name].update(dynamic_reference_overrides(env))
-            if "JWKS_URI" in env:
-                if jwks_uri is None:
-                    jwks_uri = stack.enter_context(serving(jwks_app(key_path), name="jwks")).url + JWKS_PATH
-                overrides[name]["JWKS_URI"] = jwks_uri
             if "DYNAMODB_ENDPOINT_URL" in env:
                 if dynamodb_url is None:
                     dynamodb = stack.enter_context(dynamodb_local())
@@ -103,7 +73,6 @@ def invocation(
     function_name: str,
     env_vars: Path | None = DEFAULT_ENV_VARS,
     parameter_overrides: Mapping[str, str] | None = None,
-    key_path: Path = KEY_PATH,
     log_sink: IO[str] | None = None,
 ) -> Iterator[RieFunction]:
     """The function running in the RIE with its sidecars, for one or more invocations."""
@@ -113,7 +82,7 @@ def invocation(
     if function_name not in specs:
         raise KeyError(f"no function {function_name!r} in template.yaml (functions: {', '.join(specs)})")
     spec = specs[function_name]
-    with sidecars({function_name: spec}, key_path) as live:
+    with sidecars({function_name: spec}) as live:
         spec = function_specs(stacks, _merge(env_overrides, live))[function_name]
         function = RieFunction(spec) if log_sink is None else RieFunction(spec, log_sink=log_sink)
         with function:
@@ -138,46 +107,15 @@ def _parameter_overrides(pairs: Sequence[str]) -> dict[str, str]:
     return result
 
 
-def serve_sidecars(env_vars: Path, out: Path = LOCAL_ENV_VARS) -> int:
-    """Run the JWKS and DynamoDB Local for `sam local invoke` with Docker; write their env file."""
-    env_overrides = read_env_overrides(env_vars)
-    specs = function_specs(load_stacks(), env_overrides)
-    stop = threading.Event()
-
-    def request_stop(_signum: int, _frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGINT, request_stop)
-    signal.signal(signal.SIGTERM, request_stop)
-    with sidecars(specs) as live:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(_merge(env_overrides, live), indent=2) + "\n", encoding="utf-8")
-        print(f"Wrote {out}. Now, in another shell (Docker needed):", flush=True)
-        print(
-            "  sam build && sam local invoke AuthorizerFunction -e events/authorizer-token-valid.json "
-            f"--env-vars {out} --docker-network host\nPress Ctrl-C to stop.",
-            flush=True,
-        )
-        while not stop.wait(0.5):
-            pass
-    return 0
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m devstack.invoke", description="The Docker-free twin of `sam local invoke`."
     )
-    parser.add_argument("function", nargs="?", help="the function's logical id, e.g. AuthorizerFunction")
+    parser.add_argument("function", help="the function's logical id, e.g. AuthorizerFunction")
     parser.add_argument("-e", "--event", type=Path, help="the event JSON file ('-' for stdin)")
     parser.add_argument("-n", "--env-vars", type=Path, default=DEFAULT_ENV_VARS, help="sam --env-vars file")
     parser.add_argument("--parameter-overrides", nargs="*", default=[], metavar="Key=Value")
-    parser.add_argument("--sidecars", action="store_true", help="serve JWKS + DynamoDB Local for real sam")
-    parser.add_argument("--out", type=Path, default=LOCAL_ENV_VARS, help="--sidecars: env file to write")
     args = parser.parse_args(argv)
-    if args.sidecars:
-        return serve_sidecars(args.env_vars, args.out)
-    if not args.function:
-        parser.error("FUNCTION is required")
     if args.event is None or str(args.event) == "-":
         event = json.load(sys.stdin)
     else:

@@ -8,9 +8,11 @@ Endpoints, all on http://127.0.0.1:PORT:
   GET  /.well-known/openid-configuration   discovery (issuer, jwks_uri, token_endpoint, ...)
   GET  /.well-known/jwks.json              the public signing key
   POST /oauth/token                        grant_type=client_credentials [&audience=...] [&scope=...]
+                                           as a form (RFC 6749) or, as Auth0 documents it, a JSON object
 
-The signing key is generated once and kept in .local/issuer-key.json (gitignored), so that tokens in
-events/*.json stay verifiable from one run to the next. Run it alone with `python -m devstack.issuer`.
+The signing key is generated once and kept in .local/issuer-key.json (gitignored), so that tokens it
+issued stay verifiable from one run to the next (events/*.json are signed by a key of their own, see
+make_events.py). Run it alone with `python -m devstack.issuer`.
 """
 
 from __future__ import annotations
@@ -31,14 +33,19 @@ from typing import Any, ClassVar
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer  # type: ignore[import-untyped]
 from authlib.oauth2.base import OAuth2Error  # type: ignore[import-untyped]
-from authlib.oauth2.rfc6749 import ClientMixin  # type: ignore[import-untyped]
-from authlib.oauth2.rfc6749.errors import InvalidScopeError  # type: ignore[import-untyped]
+from authlib.oauth2.rfc6749 import ClientMixin, OAuth2Request  # type: ignore[import-untyped]
+from authlib.oauth2.rfc6749.errors import (  # type: ignore[import-untyped]
+    InvalidRequestError,
+    InvalidScopeError,
+)
 from authlib.oauth2.rfc6749.grants import ClientCredentialsGrant  # type: ignore[import-untyped]
+from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload  # type: ignore[import-untyped]
 from authlib.oauth2.rfc6749.util import scope_to_list  # type: ignore[import-untyped]
 from authlib.oauth2.rfc9068 import JWTBearerTokenGenerator  # type: ignore[import-untyped]
-from flask import Flask, Response, jsonify
+from flask import Flask, Response, jsonify, request
 from joserfc import jwt
 from joserfc.jwk import RSAKey
+from werkzeug.datastructures import Headers
 
 from devstack.ports import LOOPBACK, free_port
 from devstack.servers import RunningServer, start_wsgi
@@ -133,7 +140,8 @@ def dev_clients(client_secrets: Mapping[str, str] | None = None) -> dict[str, De
     given = client_secrets or {}
     unknown = set(given) - set(CLIENT_SCOPES)
     if unknown:
-        raise ValueError(f"unknown development client(s): {', '.join(sorted(unknown))}")
+        known = ", ".join(CLIENT_SCOPES)
+        raise ValueError(f"unknown development client(s): {', '.join(sorted(unknown))} (known: {known})")
     return {
         client_id: DevClient(client_id, given.get(client_id) or secrets.token_urlsafe(24), scopes)
         for client_id, scopes in CLIENT_SCOPES.items()
@@ -212,8 +220,45 @@ class DevClientCredentialsGrant(ClientCredentialsGrant):  # type: ignore[misc]  
             raise InvalidScopeError()
 
 
+class JsonTokenRequest(OAuth2Request):  # type: ignore[misc]  # Authlib ships no type hints
+    """A token request whose parameters came as a JSON object, as Auth0 documents its token endpoint.
+
+    Authlib reads token requests from the form only (RFC 6749 §4.4.2); this hands the same parameters to
+    the same grant and client authentication (client_secret_post from the body, or HTTP Basic).
+    """
+
+    def __init__(self, method: str, uri: str, headers: Headers, params: Mapping[str, str]):
+        super().__init__(method=method, uri=uri, headers=headers)
+        self.payload = BasicOAuth2Payload(dict(params))
+
+    @property
+    def form(self) -> Mapping[str, str]:
+        data: Mapping[str, str] = self.payload.data
+        return data
+
+    @property
+    def args(self) -> Mapping[str, str]:
+        return {}
+
+
+def json_token_params(body: bytes) -> dict[str, str]:
+    """The parameters of a JSON token request: an object of strings, else InvalidRequestError."""
+    try:
+        params = json.loads(body)
+    except ValueError:
+        raise InvalidRequestError(description="The request body is not valid JSON.") from None
+    if not isinstance(params, dict) or not all(isinstance(v, str) for v in params.values()):
+        raise InvalidRequestError(description="The request body must be a JSON object of strings.")
+    return params
+
+
 class DevAuthorizationServer(AuthorizationServer):  # type: ignore[misc]  # Authlib ships no type hints
     audience: str
+
+    def create_oauth2_request(self, flask_request: object) -> OAuth2Request:
+        if isinstance(flask_request, OAuth2Request):
+            return flask_request
+        return super().create_oauth2_request(flask_request)
 
 
 @dataclass(frozen=True)
@@ -267,7 +312,15 @@ def create_app(config: IssuerConfig) -> Flask:
 
     @app.post(TOKEN_PATH)
     def token() -> Response:
-        response: Response = server.create_token_response()
+        oauth_request = None
+        if request.mimetype == "application/json":
+            try:
+                params = json_token_params(request.get_data())
+            except InvalidRequestError as error:
+                error_response: Response = server.handle_error_response(None, error)
+                return error_response
+            oauth_request = JsonTokenRequest(request.method, request.url, request.headers, params)
+        response: Response = server.create_token_response(oauth_request)
         return response
 
     return app
@@ -332,7 +385,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--audience", default=DEFAULT_AUDIENCE)
     parser.add_argument("--client-secret", action="append", default=[], metavar="CLIENT_ID=SECRET")
     args = parser.parse_args(argv)
-    issuer = start_issuer(args.port, args.audience, parse_client_secrets(args.client_secret))
+    try:
+        client_secrets = parse_client_secrets(args.client_secret)
+        dev_clients(client_secrets)
+    except ValueError as error:
+        parser.exit(2, f"{parser.prog}: error: {error}\n")  # one line, not the usage block
+    issuer = start_issuer(args.port, args.audience, client_secrets)
     print(f"Issuer {issuer.config.issuer}  token endpoint {issuer.token_endpoint}\n")
     print(describe_clients(issuer.config.clients), flush=True)
     try:

@@ -1,37 +1,41 @@
-"""`python -m devstack.make_events` (`make events`): regenerate events/*.json with fresh tokens.
+"""`python -m devstack.make_events` (`make events`): draw a new development key, rewrite events/*.json.
 
-The tokens are signed by the local issuer's persisted key (.local/issuer-key.json, created on first use),
-for a stable issuer identifier (EVENTS_ISSUER below, never fetched: the invoke twin points JWKS_URI at
-the key), so events/env.json can name it whatever port a later run uses. Tokens expire; that is why
-the committed events go stale and why this script exists. Files written:
+The committed events are made to work on any fresh clone, for years, with nothing else running:
+  * a new RSA key is drawn on each run and thrown away after signing: only its public JWKS is written
+    (inline, in events/env.json as AuthorizerFunction's JWKS), so no private key is ever in git;
+  * the "valid" and "missing-scope" tokens expire EVENT_TOKEN_LIFETIME (20 years) after signing, the
+    "expired" ones a day before it; their issuer is EVENTS_ISSUER, under .invalid (RFC 6761), a name no
+    real deployment can have;
+  * tokens and env.json are rewritten together, so they always match (tests/test_committed_events.py
+    checks that the committed events verify against the committed env.json for at least 5 more years).
+
+Files written:
 
   authorizer-{token,request,httpv2}-{valid,expired,missing-scope}.json   REST TOKEN, REST REQUEST and
       HTTP API 2.0 authorizer events for GET /items: a valid token (all scopes), an expired one, and one
-      without read:items (allowed GET /me only)
+      without read:items (allowed POST /items and GET /me only)
   api-get-me.json, api-list-items.json, api-create-item.json, api-get-item.json, api-delete-item.json,
   api-create-item-bad-body.json   REST proxy events with the authorizer's context in
       requestContext.authorizer, as API Gateway passes it on
-  env.json   per-function environment overrides in the `sam local invoke --env-vars` format
+  env.json   per-function environment overrides in the `sam local invoke --env-vars` format:
+      AuthorizerFunction gets ISSUER, AUDIENCE and the inline JWKS (JWKS_URI empty: nothing is fetched);
+      ApiFunction gets TABLE_NAME, DYNAMODB_ENDPOINT_URL = DOCKER_DYNAMODB_ENDPOINT (DynamoDB Local as
+      a container on the Docker network DOCKER_NETWORK, `python -m devstack.docker_local up`) and an empty
+      PAGE_TOKEN_SECRET_ARN (no Secrets Manager call: a pagination key per execution environment)
 
-Without Docker (the twin: serves the JWKS, starts DynamoDB Local, runs the function in the Lambda RIE):
+Without Docker (the twin, `make invoke`: the function in the Lambda RIE, DynamoDB Local on loopback):
 
   python -m devstack.invoke AuthorizerFunction -e events/authorizer-token-valid.json
   python -m devstack.invoke ApiFunction -e events/api-list-items.json
 
-With Docker, the real SAM CLI: the functions in Docker reach the JWKS and DynamoDB Local on the host's
-loopback through `--docker-network host`; `--sidecars` starts both and writes .local/env.json with their
-live URLs:
+With Docker, the real SAM CLI (README, "With Docker"; samconfig.toml passes the env file and the network):
 
-  python -m devstack.invoke --sidecars          # keep it running, then in another shell:
-  sam build
+  python -m devstack.docker_local up
+  sam build --parameter-overrides Architecture=$ARCH
   sam local invoke AuthorizerFunction -e events/authorizer-token-valid.json \\
-      --env-vars .local/env.json --docker-network host
-  sam local invoke ApiFunction -e events/api-create-item.json --env-vars .local/env.json --docker-network host
+      --parameter-overrides Architecture=$ARCH
 
-and the whole API in Docker, called with a fresh token for the same issuer:
-
-  sam local start-api --env-vars .local/env.json --docker-network host
-  curl -H "Authorization: Bearer $(python -m devstack.make_events --token)" http://127.0.0.1:3000/items
+`--token` prints the committed valid token (every scope), e.g. for curl against `sam local start-api`.
 """
 
 from __future__ import annotations
@@ -46,22 +50,25 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from devstack.issuer import (
-    ALL_SCOPES,
-    DEFAULT_AUDIENCE,
-    KEY_PATH,
-    AccessTokenGenerator,
-    DevClient,
-    load_signing_key,
-)
+from joserfc.jwk import RSAKey
+
+from devstack.issuer import ALL_SCOPES, DEFAULT_AUDIENCE, AccessTokenGenerator, DevClient, public_jwks
 from devstack.template import ROOT
 
 EVENTS_DIR = ROOT / "events"
 # A stable issuer identifier for committed events; .invalid (RFC 6761) can never resolve to anything.
 EVENTS_ISSUER = "https://issuer.devstack.invalid/"
-# Auth0's default access-token lifetime, so committed events stay valid for a day.
-EVENT_TOKEN_LIFETIME = 86400
+# The committed valid tokens outlive any clone of this repository: 20 years (the test asks for 5 more).
+EVENT_TOKEN_LIFETIME = 20 * 365 * 86400
+# The expired tokens: issued two days before signing, expired one day before it.
+EXPIRED_TOKEN_AGE = 2 * 86400
+EXPIRED_TOKEN_LIFETIME = 86400
 TABLE_NAME = "ItemsTable"  # what !Ref ItemsTable resolves to in sam local
+# DynamoDB Local as a container that `sam local` containers reach by name on a user-defined Docker network
+# (SAM CLI 1.170 connects its containers to --docker-network NAME; it ignores `host`, aws-sam-cli#4236).
+DOCKER_NETWORK = "oauth-protected-api"
+DOCKER_DYNAMODB_HOST = "oauth-protected-api-dynamodb"
+DOCKER_DYNAMODB_ENDPOINT = f"http://{DOCKER_DYNAMODB_HOST}:8000"
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -79,18 +86,26 @@ def method_arn(method: str, path: str, stage: str = STAGE) -> str:
     return f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{API_ID}/{stage}/{method}{path}"
 
 
-def tokens(key_path: Path = KEY_PATH, now: int | None = None) -> dict[str, tuple[str, dict[str, Any]]]:
+def development_key() -> RSAKey:
+    """A new 2048-bit RSA signing key (kid = its RFC 7638 thumbprint); it lives only in memory."""
+    key = RSAKey.generate_key(2048, parameters={"use": "sig", "alg": "RS256"}, private=True)
+    return RSAKey.import_key({**key.as_dict(private=True), "kid": key.thumbprint()})
+
+
+def tokens(key: RSAKey, now: int | None = None) -> dict[str, tuple[str, dict[str, Any]]]:
     """(token, claims) for valid (every scope), expired and missing-scope (write:items only)."""
-    generator = AccessTokenGenerator(
-        EVENTS_ISSUER, DEFAULT_AUDIENCE, load_signing_key(key_path), EVENT_TOKEN_LIFETIME
-    )
+    long_lived = AccessTokenGenerator(EVENTS_ISSUER, DEFAULT_AUDIENCE, key, EVENT_TOKEN_LIFETIME)
+    expired = AccessTokenGenerator(EVENTS_ISSUER, DEFAULT_AUDIENCE, key, EXPIRED_TOKEN_LIFETIME)
     now = int(time.time()) if now is None else now
     cases = {
-        "valid": generator.claims(ADMIN, " ".join(ALL_SCOPES), issued_at=now),
-        "expired": generator.claims(ADMIN, " ".join(ALL_SCOPES), issued_at=now - 2 * EVENT_TOKEN_LIFETIME),
-        "missing-scope": generator.claims(WRITER, "write:items", issued_at=now),
+        "valid": (long_lived, long_lived.claims(ADMIN, " ".join(ALL_SCOPES), issued_at=now)),
+        "expired": (
+            expired,
+            expired.claims(ADMIN, " ".join(ALL_SCOPES), issued_at=now - EXPIRED_TOKEN_AGE),
+        ),
+        "missing-scope": (long_lived, long_lived.claims(WRITER, "write:items", issued_at=now)),
     }
-    return {case: (generator.sign(claims), claims) for case, claims in cases.items()}
+    return {case: (generator.sign(claims), claims) for case, (generator, claims) in cases.items()}
 
 
 def _request_context_v1(method: str, resource: str, path: str, now_ms: int) -> dict[str, Any]:
@@ -252,25 +267,32 @@ def rest_proxy_event(
     }
 
 
-def env_vars() -> dict[str, dict[str, str]]:
-    """events/env.json: what `sam local invoke --env-vars` needs for these events."""
+def env_vars(key: RSAKey) -> dict[str, dict[str, str]]:
+    """events/env.json: what `sam local invoke --env-vars` needs for these events (public key only)."""
     return {
         "AuthorizerFunction": {
             "ISSUER": EVENTS_ISSUER,
             "AUDIENCE": DEFAULT_AUDIENCE,
-            # Empty: the twin (python -m devstack.invoke) serves the key and sets it; for Docker, see
-            # `python -m devstack.invoke --sidecars`, which writes .local/env.json with the live URL.
+            # The key set inline: no discovery, no fetch, no network (JWKS and JWKS_URI exclude each other).
+            "JWKS": json.dumps(public_jwks(key), separators=(",", ":"), sort_keys=True),
             "JWKS_URI": "",
         },
-        "ApiFunction": {"TABLE_NAME": TABLE_NAME, "DYNAMODB_ENDPOINT_URL": ""},
+        # The twin (`make invoke`) replaces the endpoint with its own DynamoDB Local on loopback. No
+        # pagination secret to read from Secrets Manager (nothing local may reach AWS): each execution
+        # environment draws its own key (the twin gives a random PAGE_TOKEN_KEY instead).
+        "ApiFunction": {
+            "TABLE_NAME": TABLE_NAME,
+            "DYNAMODB_ENDPOINT_URL": DOCKER_DYNAMODB_ENDPOINT,
+            "PAGE_TOKEN_SECRET_ARN": "",
+        },
     }
 
 
-def build_events(key_path: Path = KEY_PATH, now: int | None = None) -> dict[str, Any]:
-    """Every event file's name and content."""
+def build_events(key: RSAKey, now: int | None = None) -> dict[str, Any]:
+    """Every event file's name and content, the tokens signed with `key`."""
     now = int(time.time()) if now is None else now
     now_ms = now * 1000
-    signed = tokens(key_path, now)
+    signed = tokens(key, now)
     events: dict[str, Any] = {}
     for case, (token, _claims) in signed.items():
         events[f"authorizer-token-{case}.json"] = {
@@ -298,18 +320,26 @@ def build_events(key_path: Path = KEY_PATH, now: int | None = None) -> dict[str,
     events["api-delete-item.json"] = rest_proxy_event(
         caller, "DELETE", "/items/{id}", item_path, path_parameters=item_params
     )
-    events["env.json"] = env_vars()
+    events["env.json"] = env_vars(key)
     return events
 
 
-def write_events(out_dir: Path = EVENTS_DIR, key_path: Path = KEY_PATH) -> list[Path]:
+def write_events(out_dir: Path = EVENTS_DIR, key: RSAKey | None = None) -> list[Path]:
+    """Write every event file and env.json, signed with `key` (default: a new development key)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, content in build_events(key_path).items():
+    for name, content in build_events(key or development_key()).items():
         path = out_dir / name
         path.write_text(json.dumps(content, indent=2) + "\n", encoding="utf-8")
         written.append(path)
     return written
+
+
+def committed_token(events_dir: Path = EVENTS_DIR) -> str:
+    """The valid token (every scope) of the committed events, without its `Bearer ` prefix."""
+    event = json.loads((events_dir / "authorizer-token-valid.json").read_text(encoding="utf-8"))
+    header: str = event["authorizationToken"]
+    return header.removeprefix("Bearer ")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -318,14 +348,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--out", type=Path, default=EVENTS_DIR, help="where to write (default: events/)")
     parser.add_argument(
-        "--token", action="store_true", help="only print a fresh valid token (every scope) for EVENTS_ISSUER"
+        "--token", action="store_true", help="only print the committed valid token (every scope), no write"
     )
     args = parser.parse_args(argv)
     if args.token:
-        print(tokens()["valid"][0])
+        print(committed_token(args.out))
         return 0
     written = write_events(args.out)
-    print(f"Wrote {len(written)} files to {args.out} (tokens valid for {EVENT_TOKEN_LIFETIME // 3600} h).")
+    years = EVENT_TOKEN_LIFETIME // (365 * 86400)
+    print(
+        f"Wrote {len(written)} files to {args.out}: a new key (public JWKS in env.json, private key "
+        f"discarded), valid tokens for {years} years."
+    )
     return 0
 
 

@@ -142,6 +142,11 @@ def usage(api_url: str, issuer: IssuerProcess) -> str:
         calls.append(_route_curl(method, path, api_url))
         if method == "POST":
             calls.append("ITEM_ID=...   # the id in the POST answer")
+    client = (
+        f".venv/bin/python examples/items_client.py --api {api_url.rstrip('/')} "
+        f"--token-url {issuer.token_endpoint} --client-id {admin.client_id} "
+        f"--client-secret {admin.client_secret} --audience {shlex.quote(issuer.config.audience)}"
+    )
     clients = "\n".join(
         f"  {c.client_id:<12} {c.client_secret}  scopes: {' '.join(c.scopes) or '(none)'}"
         for c in issuer.config.clients.values()
@@ -158,6 +163,10 @@ def usage(api_url: str, issuer: IssuerProcess) -> str:
             "Get a token, then call each route:",
             f"  {token}",
             *(f"  {call}" for call in calls),
+            "",
+            "Or with the example client (Authlib; it gets and renews the token itself):",
+            f"  {client} me",
+            f"  {client} create 'first item'",
             "",
             "Press Ctrl-C to stop.",
         ]

@@ -94,3 +94,14 @@ def test_owner_is_the_issuer_and_subject_pair_in_ascii() -> None:
         {"sub": "user-\u00e9\ud800", "iss": "https://other.example/"}, now=NOW
     )
     assert other.owner != caller.owner
+
+
+@pytest.mark.parametrize(("leeway", "accepted"), [(0, False), (10, True)])
+def test_the_leeway_is_the_configured_one(leeway: int, accepted: bool) -> None:
+    context = {"sub": "auth0|alice", "iss": ISS, "exp": NOW - 5}
+
+    if accepted:
+        assert caller_from_authorizer_context(context, now=NOW, leeway=leeway).sub == "auth0|alice"
+    else:
+        with pytest.raises(Unauthenticated):
+            caller_from_authorizer_context(context, now=NOW, leeway=leeway)

@@ -62,6 +62,14 @@ def test_post_items_without_description_stores_null_description(api: ApiClient) 
     assert api.request("GET", f"/items/{created['id']}").json == created
 
 
+def test_post_items_with_null_description_is_the_same_as_none(api: ApiClient) -> None:
+    # An item shows "no description" as null, so a client may send back exactly what it read.
+    response = api.request("POST", "/items", json_body={"name": "Eggs", "description": None})
+
+    assert (response.status, response.json["description"]) == (201, None)
+    assert api.request("GET", f"/items/{response.json['id']}").json == response.json
+
+
 def test_get_item_returns_the_stored_item(api: ApiClient) -> None:
     created = api.create(ALICE, "Bread", "wholemeal")
 
@@ -145,8 +153,9 @@ def test_missing_scope_is_403_before_any_data_access_even_for_the_owner(
         json_body={"name": "x"} if method == "POST" else None,
     )
 
-    # THEN nothing was read, written or deleted
+    # THEN nothing was read, written or deleted, and the challenge names the route's scope (RFC 6750 §3)
     assert (response.status, response.json) == (403, {"message": "Forbidden"})
+    assert response.headers["www-authenticate"] == f'Bearer error="insufficient_scope", scope="{scope}"'
     listing = api.request("GET", "/items").json
     assert listing == {"items": [created], "next": None}
 
@@ -184,12 +193,14 @@ def test_missing_or_empty_authorizer_context_is_401(
 
     assert (response.status, response.json) == (401, {"message": "Unauthorized"})
     assert response.headers["content-type"] == "application/json"
+    assert response.headers["www-authenticate"] == 'Bearer error="invalid_token"'
 
 
 def test_an_expired_token_from_a_stale_authorizer_cache_is_401(api: ApiClient) -> None:
     response = api.request("GET", "/me", caller=Caller(ALICE.sub, expires_at=1_600_000_000))
 
     assert (response.status, response.json) == (401, {"message": "Unauthorized"})
+    assert response.headers["www-authenticate"] == 'Bearer error="invalid_token"'
 
 
 def test_principal_id_that_contradicts_sub_is_401(api: ApiClient) -> None:

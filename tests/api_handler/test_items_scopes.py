@@ -45,3 +45,19 @@ def test_scope_names_match_exactly_not_by_prefix_or_case() -> None:
 def test_a_route_missing_from_the_table_is_closed_to_everyone() -> None:
     with pytest.raises(InsufficientScope):
         require_scopes(_caller("read:items", "write:items", "delete:items"), "PUT /items/{id}")
+
+
+def test_the_refusal_names_the_routes_scopes_in_its_challenge() -> None:
+    with pytest.raises(InsufficientScope) as refused:
+        require_scopes(_caller("read:items"), "POST /items")
+
+    assert refused.value.headers() == {
+        "WWW-Authenticate": 'Bearer error="insufficient_scope", scope="write:items"'
+    }
+
+
+def test_a_route_missing_from_the_table_names_no_scope() -> None:
+    with pytest.raises(InsufficientScope) as refused:
+        require_scopes(_caller("read:items"), "PUT /items/{id}")
+
+    assert refused.value.headers() == {"WWW-Authenticate": 'Bearer error="insufficient_scope"'}

@@ -38,6 +38,18 @@ def test_full_environment() -> None:
     )
 
 
+@pytest.mark.parametrize(("raw", "leeway"), [("", 30), ("0", 0), ("300", 300), (" 45 ", 45)])
+def test_leeway_has_the_authorizers_default_and_range(raw: str, leeway: int) -> None:
+    from items_api import settings as handler_settings
+    from oauth_authorizer.settings import DEFAULT_LEEWAY_SECONDS, MAX_LEEWAY_SECONDS
+
+    assert (handler_settings.DEFAULT_LEEWAY_SECONDS, handler_settings.MAX_LEEWAY_SECONDS) == (
+        DEFAULT_LEEWAY_SECONDS,
+        MAX_LEEWAY_SECONDS,
+    )
+    assert load_settings({"TABLE_NAME": "t", "LEEWAY_SECONDS": raw}).leeway_seconds == leeway
+
+
 def test_the_template_s_empty_endpoint_means_aws() -> None:
     assert load_settings({"TABLE_NAME": "items", "DYNAMODB_ENDPOINT_URL": ""}).dynamodb_endpoint_url is None
 
@@ -67,6 +79,9 @@ def test_the_page_token_key_never_appears_in_the_settings_repr() -> None:
         ({"TABLE_NAME": "t", "DYNAMODB_ENDPOINT_URL": "localhost:8000"}, "DYNAMODB_ENDPOINT_URL"),
         ({"TABLE_NAME": "t", "DYNAMODB_ENDPOINT_URL": "ftp://127.0.0.1"}, "DYNAMODB_ENDPOINT_URL"),
         ({"TABLE_NAME": "t", "PAGE_TOKEN_KEY": "short"}, "PAGE_TOKEN_KEY"),
+        ({"TABLE_NAME": "t", "LEEWAY_SECONDS": "301"}, "LEEWAY_SECONDS"),
+        ({"TABLE_NAME": "t", "LEEWAY_SECONDS": "-1"}, "LEEWAY_SECONDS"),
+        ({"TABLE_NAME": "t", "LEEWAY_SECONDS": "30s"}, "LEEWAY_SECONDS"),
     ],
 )
 def test_a_bad_value_names_its_variable(environ: dict[str, str], variable: str) -> None:

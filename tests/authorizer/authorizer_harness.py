@@ -251,9 +251,10 @@ def http_v2_event(headers: dict[str, str], method: str = "GET", route: str = "/i
 
 
 def route_logs_to(stream: TextIO) -> None:
-    """Powertools keeps the stream of the first Logger of a service; point it at this test's capture."""
+    """The app's logger keeps the stream of its first cold start; point it at this test's capture
+    (only its own stdout handler: pytest adds its capture handlers, StreamHandlers too, to the logger)."""
     for handler in logging.getLogger("authorizer").handlers:
-        if isinstance(handler, logging.StreamHandler):
+        if type(handler) is logging.StreamHandler:
             handler.stream = stream
 
 

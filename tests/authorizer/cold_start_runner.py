@@ -22,6 +22,16 @@ HEAVY_PACKAGES = (
 )
 
 
+# The libraries whose modules the cold start test pins one by one (PyJWT and what it loads of cryptography).
+PINNED_PACKAGES = ("jwt", "cryptography")
+# What oauth_authorizer/deferred_imports.py keeps from running until used (and a cold start never uses).
+NOT_RUN = ("cryptography.x509", "shutil")
+
+
+# Standard library modules PyJWT's package init would load but no decision needs.
+ABSENT = ("lzma", "bz2", "cryptography.x509.base", "cryptography.x509.name")
+
+
 class Context:
     function_name = "authorizer"
     memory_limit_in_mb = 512
@@ -36,6 +46,20 @@ def heavy_imports() -> list[str]:
         for package in HEAVY_PACKAGES
         if any(name == package or name.startswith(f"{package}.") for name in sys.modules)
     )
+
+
+def pinned_modules() -> list[str]:
+    """Every module of PINNED_PACKAGES that has run (a deferred one that has not is not counted), sorted."""
+    return sorted(
+        name
+        for name, module in list(sys.modules.items())
+        if name.split(".")[0] in PINNED_PACKAGES and type(module).__name__ != "_RunsOnFirstUse"
+    )
+
+
+def not_run() -> list[str]:
+    """Which of NOT_RUN are in sys.modules without having run (sorted)."""
+    return sorted(name for name in NOT_RUN if type(sys.modules.get(name)).__name__ == "_RunsOnFirstUse")
 
 
 def main() -> None:
@@ -53,6 +77,9 @@ def main() -> None:
         report["error"] = [type(exc).__name__, *exc.args]
     # After the init and the first invocation: a lazy import on the first request counts too.
     report["heavy_imports"] = heavy_imports()
+    report["modules"] = pinned_modules()
+    report["not_run"] = not_run()
+    report["absent"] = sorted(name for name in ABSENT if name in sys.modules)
     print(json.dumps(report))
 
 

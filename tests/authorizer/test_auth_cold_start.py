@@ -24,10 +24,63 @@ from authorizer_harness import (
 )
 
 RUNNER = Path(__file__).with_name("cold_start_runner.py")
-# Of cold_start_runner.HEAVY_PACKAGES, what any import from aws_lambda_powertools brings, whatever the
-# authorizer does: the package's own __init__ imports Metrics (aws_lambda_powertools.metrics) and
-# shared.user_agent, which imports the bare botocore package (not its session or client machinery).
-POWERTOOLS_PACKAGE_IMPORTS = ["aws_lambda_powertools.metrics", "botocore"]
+# Of cold_start_runner.HEAVY_PACKAGES: none. The authorizer imports nothing of Powertools unless tracing
+# is on (any import from aws_lambda_powertools runs its package __init__, which imports Metrics and
+# botocore); its log lines are written by oauth_authorizer/telemetry.py.
+POWERTOOLS_PACKAGE_IMPORTS: list[str] = []
+# Exactly the modules of PyJWT and cryptography that a cold start and its first decision run (PyJWT
+# 2.15.1, cryptography 50.0.2). Update deliberately: a new module here is cold-start time, and
+# cryptography.x509 appearing means oauth_authorizer/deferred_imports.py no longer defers it.
+PINNED_MODULES = [
+    "cryptography",
+    "cryptography.__about__",
+    "cryptography.exceptions",
+    "cryptography.hazmat",
+    "cryptography.hazmat._oid",
+    "cryptography.hazmat.backends",
+    "cryptography.hazmat.bindings",
+    "cryptography.hazmat.bindings._rust",
+    "cryptography.hazmat.decrepit",
+    "cryptography.hazmat.decrepit.ciphers",
+    "cryptography.hazmat.decrepit.ciphers.algorithms",
+    "cryptography.hazmat.decrepit.ciphers.modes",
+    "cryptography.hazmat.primitives",
+    "cryptography.hazmat.primitives._asymmetric",
+    "cryptography.hazmat.primitives._cipheralgorithm",
+    "cryptography.hazmat.primitives._modes",
+    "cryptography.hazmat.primitives._serialization",
+    "cryptography.hazmat.primitives.asymmetric",
+    "cryptography.hazmat.primitives.asymmetric.dh",
+    "cryptography.hazmat.primitives.asymmetric.dsa",
+    "cryptography.hazmat.primitives.asymmetric.ec",
+    "cryptography.hazmat.primitives.asymmetric.ed25519",
+    "cryptography.hazmat.primitives.asymmetric.ed448",
+    "cryptography.hazmat.primitives.asymmetric.padding",
+    "cryptography.hazmat.primitives.asymmetric.rsa",
+    "cryptography.hazmat.primitives.asymmetric.utils",
+    "cryptography.hazmat.primitives.ciphers",
+    "cryptography.hazmat.primitives.ciphers.algorithms",
+    "cryptography.hazmat.primitives.ciphers.base",
+    "cryptography.hazmat.primitives.ciphers.modes",
+    "cryptography.hazmat.primitives.hashes",
+    "cryptography.hazmat.primitives.serialization",
+    "cryptography.hazmat.primitives.serialization.base",
+    "cryptography.hazmat.primitives.serialization.ssh",
+    "cryptography.utils",
+    "jwt",
+    "jwt.algorithms",
+    "jwt.api_jwk",
+    "jwt.api_jws",
+    "jwt.api_jwt",
+    "jwt.exceptions",
+    "jwt.jwk_set_cache",
+    "jwt.jwks_client",
+    "jwt.types",
+    "jwt.utils",
+    "jwt.warnings",
+]
+# oauth_authorizer/deferred_imports.py's modules: in sys.modules, never run by a cold start.
+NOT_RUN = ["cryptography.x509", "shutil"]
 
 
 def cold_start(env: dict[str, str], event: dict[str, Any]) -> subprocess.CompletedProcess[str]:
@@ -55,9 +108,13 @@ def test_cold_start_discovers_keys_and_allows_without_loading_the_tracer(issuer:
     token = mint(keys.rsa, claims(issuer, exp=2_000_000_000))
     # WHEN it starts and handles one TOKEN event
     outcome = report(cold_start(environment(issuer), token_event(f"Bearer {token}", "GET", "me")))
-    # THEN the decision is the full policy, and neither the X-Ray SDK nor boto3 was ever imported
+    # THEN the decision is the full policy; nothing of Powertools, botocore or the X-Ray SDK was imported,
+    # PyJWT and cryptography ran exactly the pinned modules, and the deferred ones never ran
     assert outcome == {
         "heavy_imports": POWERTOOLS_PACKAGE_IMPORTS,
+        "modules": PINNED_MODULES,
+        "not_run": NOT_RUN,
+        "absent": [],
         "result": {
             "principalId": "auth0|user-1",
             "policyDocument": {
@@ -103,10 +160,12 @@ def test_cold_start_without_tracing_imports_no_aws_sdk_xray_event_classes_or_met
     env = environment(issuer, POWERTOOLS_TRACE_DISABLED="true")
     # WHEN a fresh process starts and decides one event of each shape
     outcome = report(cold_start(env, make_event(f"Bearer {mint(keys.rsa, claims(issuer))}")))
-    # THEN it allowed, having imported no boto3, no X-Ray SDK and no Powertools event data classes, and
-    # nothing of botocore or Powertools Metrics beyond what Powertools' own package __init__ imports
+    # THEN it allowed, having imported no boto3, no botocore, no X-Ray SDK and nothing of Powertools,
+    # and ran exactly the pinned PyJWT and cryptography modules
     assert outcome["result"]["principalId"] == "auth0|user-1"
     assert outcome["heavy_imports"] == POWERTOOLS_PACKAGE_IMPORTS
+    assert outcome["modules"] == PINNED_MODULES
+    assert outcome["not_run"] == NOT_RUN
 
 
 def test_tracing_enabled_instantiates_the_tracer(issuer: Issuer, keys: Keys) -> None:
@@ -121,7 +180,8 @@ def test_tracing_enabled_instantiates_the_tracer(issuer: Issuer, keys: Keys) -> 
 def test_cold_start_with_a_dead_issuer_answers_unauthorized(issuer: Issuer, keys: Keys) -> None:
     issuer.status = 503
     outcome = report(cold_start(environment(issuer), token_event(f"Bearer {mint(keys.rsa, claims(issuer))}")))
-    assert outcome == {"heavy_imports": POWERTOOLS_PACKAGE_IMPORTS, "error": ["Exception", "Unauthorized"]}
+    assert outcome["error"] == ["Exception", "Unauthorized"]
+    assert outcome["heavy_imports"] == POWERTOOLS_PACKAGE_IMPORTS
 
 
 @pytest.mark.parametrize(

@@ -19,6 +19,8 @@ FIGURES = {
     "reference_new_token_ratio": "x",
     "cold_import_ratio": "x",
     "api_cold_import_ratio": "x",
+    "rie_cold_start_ratio": "x",
+    "api_rie_cold_start_ratio": "x",
     "first_request_ms": "ms",
     "authorizer_peak_rss_mb": "MB",
     "api_peak_rss_mb": "MB",
@@ -31,6 +33,7 @@ BUDGETS = {
     "new_token_ratio_six_issuers": 4.0,
     "repeated_token_ratio": 0.5,
     "cold_import_ratio": 1.6,
+    "rie_cold_start_ratio": 2.5,
     "authorizer_peak_rss_mb": 45.0,
 }
 

@@ -36,8 +36,9 @@ class StackClient:
         token: str | None = None,
         body: Any = None,
         headers: Mapping[str, str] | None = None,
+        data: bytes | None = None,
     ) -> HttpResponse:
-        return api_call(self.stack.api_url, method, path, token=token, body=body, headers=headers)
+        return api_call(self.stack.api_url, method, path, token=token, body=body, headers=headers, data=data)
 
     @property
     def authorizer_invocations(self) -> int:

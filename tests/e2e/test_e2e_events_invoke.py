@@ -1,8 +1,7 @@
-"""Every file in events/ invoked through the Lambda RIE by the `sam local invoke` twin, outcome checked.
-
-The events are regenerated into a temporary directory first (tokens expire); the committed events/ must
-hold exactly the same files, so nothing generated is missing from the repository and nothing is stale
-in shape.
+"""Every committed file in events/ invoked through the Lambda RIE by the `sam local invoke` twin
+(`make invoke`), with the committed events/env.json, outcome checked. (tests/test_committed_events.py
+checks that `make events` would write the same set of files; tests/docker runs them in the real
+`sam local invoke`.)
 """
 
 from __future__ import annotations
@@ -16,41 +15,29 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from event_outcomes import (
+    API_OUTCOMES,
+    AUTHORIZER_KINDS,
+    allowed_resources,
+    assert_api_answer,
+    authorizer_events,
+    event_arn,
+    expected_resources,
+)
 
 from devstack.gateway import Decision, evaluate_policy
 from devstack.invoke import invocation, run_event
 from devstack.lambda_rie import RieFunction
-from devstack.make_events import API_ID, EVENTS_DIR, ITEM_ID, write_events
-from devstack.template import ROOT, route_scopes
+from devstack.make_events import EVENTS_DIR
+from devstack.template import ROOT
 
 pytestmark = pytest.mark.slow
 
-AUTHORIZER_KINDS = ("token", "request", "httpv2")
-# The API events in the order they run against one fresh table (the list comes before the create).
-API_OUTCOMES: list[tuple[str, int, Any]] = [
-    (
-        "api-get-me.json",
-        200,
-        {
-            "iss": "https://issuer.devstack.invalid/",
-            "sub": "dev-admin@clients",
-            "scopes": ["delete:items", "read:items", "write:items"],
-            "client_id": "dev-admin",
-        },
-    ),
-    ("api-list-items.json", 200, {"items": [], "next": None}),
-    ("api-create-item.json", 201, None),  # body checked field by field: the id is new each time
-    ("api-get-item.json", 404, {"message": "Item not found"}),
-    ("api-delete-item.json", 404, {"message": "Item not found"}),
-    ("api-create-item-bad-body.json", 400, {"message": "Request body is not valid JSON"}),
-]
-
 
 @pytest.fixture(scope="module")
-def events_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("events")
-    write_events(out)
-    return out
+def events_dir() -> Path:
+    """The committed events and env file: what `make invoke` and a fresh clone use."""
+    return EVENTS_DIR
 
 
 def load(events_dir: Path, name: str) -> Any:
@@ -69,48 +56,8 @@ def api(events_dir: Path) -> Iterator[RieFunction]:
         yield function
 
 
-def arn_prefix(kind: str) -> str:
-    stage = "$default" if kind == "httpv2" else "v1"
-    return f"arn:aws:execute-api:us-east-1:123456789012:{API_ID}/{stage}"
-
-
-def expected_resources(kind: str, scopes: set[str]) -> set[str]:
-    """The ARNs of every route of template.yaml the scopes permit, {id} as a wildcard."""
-    resources = set()
-    for route, needed in route_scopes().items():
-        method, path = route.split(" ", 1)
-        if set(needed) <= scopes:
-            resources.add(f"{arn_prefix(kind)}/{method}{path.replace('{id}', '*')}")
-    return resources
-
-
-def allowed_resources(answer: dict[str, Any]) -> set[str]:
-    resources: set[str] = set()
-    for statement in answer["policyDocument"]["Statement"]:
-        if statement["Effect"] == "Allow":
-            listed = statement["Resource"]
-            resources.update(listed if isinstance(listed, list) else [listed])
-    return resources
-
-
-def event_arn(event: dict[str, Any]) -> str:
-    arn: str = event.get("methodArn") or event["routeArn"]
-    return arn
-
-
-def test_committed_events_are_the_generated_set(events_dir: Path) -> None:
-    generated = sorted(p.name for p in events_dir.iterdir())
-    committed = sorted(p.name for p in EVENTS_DIR.iterdir())
-
-    assert committed == generated
-    assert load(EVENTS_DIR, "env.json") == load(events_dir, "env.json")
-
-
 def test_every_event_file_has_an_expected_outcome(events_dir: Path) -> None:
-    covered = {
-        f"authorizer-{k}-{c}.json" for k in AUTHORIZER_KINDS for c in ("valid", "expired", "missing-scope")
-    }
-    covered |= {name for name, _status, _body in API_OUTCOMES} | {"env.json"}
+    covered = set(authorizer_events()) | {name for name, _status, _body in API_OUTCOMES} | {"env.json"}
 
     assert {p.name for p in events_dir.iterdir()} == covered
 
@@ -169,14 +116,7 @@ def test_api_events_give_the_expected_answers(events_dir: Path, api: RieFunction
         answer, failed = run_event(api, event)
 
         assert not failed, (name, answer)
-        assert answer["statusCode"] == status, name
-        if body is not None:
-            assert json.loads(answer["body"]) == body, name
-        else:
-            created = json.loads(answer["body"])
-            sent = json.loads(event["body"])
-            assert {k: created[k] for k in sent} == sent
-            assert created["id"] != ITEM_ID
+        assert_api_answer(name, event, answer, status, body)
 
 
 def _run_twin(*args: str) -> subprocess.CompletedProcess[str]:
@@ -192,8 +132,6 @@ def test_twin_cli_prints_the_result_and_exits_zero(events_dir: Path) -> None:
         "AuthorizerFunction",
         "-e",
         str(events_dir / "authorizer-token-valid.json"),
-        "--env-vars",
-        str(events_dir / "env.json"),
     )
 
     assert result.returncode == 0, result.stderr
@@ -205,8 +143,6 @@ def test_twin_cli_exits_non_zero_when_the_function_fails(events_dir: Path) -> No
         "AuthorizerFunction",
         "-e",
         str(events_dir / "authorizer-token-expired.json"),
-        "--env-vars",
-        str(events_dir / "env.json"),
     )
 
     assert result.returncode == 1

@@ -6,6 +6,7 @@ The runner answers for the authorizer with deliberately chosen responses (a narr
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable
 from typing import Any
@@ -24,6 +25,7 @@ from devstack.gateway import (
 )
 from devstack.lambda_rie import FunctionError
 from devstack.stack import API_FUNCTION, AUTHORIZER_FUNCTION
+from devstack.template import load_template
 
 ARN_PREFIX = "arn:aws:execute-api:us-east-1:123456789012:1234567890/v1"
 CORS = {"Access-Control-Allow-Origin": "*"}
@@ -225,14 +227,83 @@ def test_cors_preflight_is_not_authorized() -> None:
     assert runner.calls == []
 
 
-def test_unknown_route_is_the_templates_404_missing_authentication_token_response() -> None:
-    client, runner = make_gateway(only_get_items)
+def _unknown_route_answer() -> tuple[int, Any]:
+    # API Gateway's MISSING_AUTHENTICATION_TOKEN response as the template defines it (404 "Not found").
+    defined = load_template()["Resources"]["Api"]["Properties"]["GatewayResponses"][
+        "MISSING_AUTHENTICATION_TOKEN"
+    ]
+    return int(defined["StatusCode"]), json.loads(defined["ResponseTemplates"]["application/json"])
 
-    response = client.get("/nowhere", headers=bearer("t"))
 
-    assert (response.status_code, response.get_json()) == (404, {"message": "Not found"})
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/nowhere"),
+        ("GET", "/items/1/audit"),
+        ("PUT", "/me"),
+        ("PATCH", "/items"),
+        ("PUT", "/items/1"),
+        ("TRACE", "/items"),
+        ("HEAD", "/items"),
+        ("HEAD", "/me"),
+        ("HEAD", "/items/1"),
+    ],
+)
+def test_unknown_routes_methods_and_head_are_api_gateways_missing_authentication_token(
+    method: str, path: str
+) -> None:
+    client, runner = make_gateway(lambda _e: allow(f"{ARN_PREFIX}/*"))
+
+    response = client.open(path, method=method, headers=bearer("t"))
+
+    status, body = _unknown_route_answer()
+    assert response.status_code == status
+    if method != "HEAD":
+        assert response.get_json() == body
+    assert response.headers.get("Content-Type") == "application/json"
     assert response.headers.get("Access-Control-Allow-Origin") == "*"
     assert runner.calls == []
+
+
+def test_a_newline_in_a_path_segment_is_matched_by_the_policys_wildcard() -> None:
+    client, runner = make_gateway(lambda _e: allow(f"{ARN_PREFIX}/GET/items/*"))
+
+    response = client.get("/items/a%0Ab", headers=bearer("t"))
+
+    assert (response.status_code, response.get_json()["path"]) == (200, "/items/a\nb")
+    assert runner.calls_to(API_FUNCTION) == 1
+
+
+def test_a_body_that_is_not_utf8_reaches_the_function_base64_encoded() -> None:
+    client, runner = make_gateway(lambda _e: allow(f"{ARN_PREFIX}/*"))
+    raw = b'{"name": "\xff\xfe"}'
+
+    response = client.post("/items", headers={**bearer("t"), "Content-Type": "application/json"}, data=raw)
+
+    assert response.status_code == 200
+    event = runner.calls[-1][1]
+    assert (event["isBase64Encoded"], base64.b64decode(event["body"])) == (True, raw)
+
+
+def test_a_utf8_body_reaches_the_function_as_text() -> None:
+    client, runner = make_gateway(lambda _e: allow(f"{ARN_PREFIX}/*"))
+
+    client.post("/items", headers={**bearer("t"), "Content-Type": "application/json"}, data='{"name": "é"}')
+
+    event = runner.calls[-1][1]
+    assert (event["isBase64Encoded"], event["body"]) == (False, '{"name": "é"}')
+
+
+def test_an_event_over_lambdas_6_mb_limit_is_413_and_the_function_is_not_invoked() -> None:
+    client, runner = make_gateway(lambda _e: allow(f"{ARN_PREFIX}/*"))
+
+    response = client.post(
+        "/items", headers={**bearer("t"), "Content-Type": "application/json"}, data=b"x" * (6 * 1024 * 1024)
+    )
+
+    assert (response.status_code, response.get_json()) == (413, {"message": "Request Too Long"})
+    assert response.headers.get("Access-Control-Allow-Origin") == "*"
+    assert (runner.calls_to(AUTHORIZER_FUNCTION), runner.calls_to(API_FUNCTION)) == (1, 0)
 
 
 def test_the_function_gets_the_context_as_strings_with_the_principal() -> None:
@@ -273,6 +344,10 @@ def test_the_authorizer_gets_a_token_event_with_the_method_arn() -> None:
         (f"{ARN_PREFIX}/*/items", f"{ARN_PREFIX}/DELETE/items", True),
         (f"{ARN_PREFIX}/GET/item?", f"{ARN_PREFIX}/GET/items", True),
         (f"{ARN_PREFIX}/GET/item?", f"{ARN_PREFIX}/GET/item", False),
+        # Any character, a newline included, as IAM's wildcards match it
+        (f"{ARN_PREFIX}/GET/items/*", f"{ARN_PREFIX}/GET/items/a\nb", True),
+        (f"{ARN_PREFIX}/GET/items/a?b", f"{ARN_PREFIX}/GET/items/a\nb", True),
+        (f"{ARN_PREFIX}/GET/items", f"{ARN_PREFIX}/GET/items\n", False),
         # Regex metacharacters in a resource are literal characters
         (
             "arn:aws:execute-api:us-east-1:1:api/v1/GET/a.c",

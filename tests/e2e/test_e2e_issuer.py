@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
+import subprocess
+import sys
 import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
@@ -155,3 +157,74 @@ def test_signing_key_is_created_once_and_persisted(tmp_path: Path) -> None:
 
     assert first.kid == second.kid == first.thumbprint()
     assert json.loads(path.read_text())["kid"] == first.kid
+
+
+def test_auth0s_json_body_token_request_is_accepted(issuer: RunningIssuer) -> None:
+    # Auth0's documented client-credentials request: the parameters as a JSON object, audience included.
+    body = {
+        "client_id": "dev-admin",
+        "client_secret": "admin-secret",
+        "audience": issuer.config.audience,
+        "grant_type": "client_credentials",
+    }
+    response = http(
+        "POST",
+        issuer.token_endpoint,
+        headers={"Content-Type": "application/json"},
+        data=json.dumps(body).encode(),
+    )
+
+    assert response.status == 200
+    claims = jwt.decode(response.json()["access_token"], options={"verify_signature": False})
+    assert (claims["sub"], claims["aud"]) == ("dev-admin@clients", issuer.config.audience)
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "error"),
+    [
+        (b"{not json", 400, "invalid_request"),
+        (b'["client_credentials"]', 400, "invalid_request"),
+        (b'{"grant_type": "client_credentials", "client_id": 7}', 400, "invalid_request"),
+        (
+            b'{"grant_type": "client_credentials", "client_id": "dev-admin", "client_secret": "no"}',
+            401,
+            "invalid_client",
+        ),
+        (
+            b'{"grant_type": "password", "client_id": "dev-admin", "client_secret": "admin-secret"}',
+            400,
+            "unsupported_grant_type",
+        ),
+    ],
+)
+def test_a_bad_json_token_request_gets_the_rfc6749_error(
+    issuer: RunningIssuer, body: bytes, status: int, error: str
+) -> None:
+    response = http("POST", issuer.token_endpoint, headers={"Content-Type": "application/json"}, data=body)
+
+    assert (response.status, response.json()["error"]) == (status, error)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("bogus=x", "unknown development client(s): bogus (known: dev-admin, dev-reader, dev-noscope)"),
+        ("dev-admin", "--client-secret expects CLIENT_ID=SECRET, got 'dev-admin'=..."),
+        ("dev-admin=", "--client-secret expects CLIENT_ID=SECRET, got 'dev-admin'=..."),
+    ],
+)
+@pytest.mark.parametrize("module", ["devstack", "devstack.issuer"])
+def test_a_bad_client_secret_option_is_one_line_on_stderr(module: str, value: str, message: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", module, "--client-secret", value],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert (result.returncode, result.stdout, result.stderr) == (
+        2,
+        "",
+        f"python -m {module}: error: {message}\n",
+    )

@@ -1,0 +1,94 @@
+"""Running the README's `sam` and `python -m devstack` commands from the tests, as a user would."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import subprocess
+from dataclasses import dataclass
+from typing import Any
+
+from devstack.template import ROOT
+
+LAMBDA_IMAGE_REPO = "public.ecr.aws/lambda/python"
+STAND_IN_LABEL = "org.oauth-protected-api.stand-in"
+VENV_BIN = ROOT / ".venv" / "bin"
+
+
+def is_stand_in(image: str) -> bool:
+    result = subprocess.run(
+        ["docker", "image", "inspect", "--format", "{{json .Config.Labels}}", image],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    labels = json.loads(result.stdout) or {}
+    return STAND_IN_LABEL in labels
+
+
+@dataclass(frozen=True)
+class Sam:
+    """The README's `sam` commands, as written there, plus what this machine needs said."""
+
+    arch: str
+    # --skip-pull-image when the base image is a stand-in: SAM CLI would otherwise ask a registry first.
+    extra: tuple[str, ...]
+
+    @property
+    def env(self) -> dict[str, str]:
+        # `source .venv/bin/activate`, as the README says (sam build needs its python3.13 on PATH)
+        # and no AWS credentials: with some, SAM CLI asks STS for the account id (a call out of this machine).
+        return {
+            **{k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
+            "PATH": f"{VENV_BIN}:{os.environ['PATH']}",
+            "VIRTUAL_ENV": str(VENV_BIN.parent),
+            "SAM_CLI_TELEMETRY": "0",
+        }
+
+    def command(self, prefix: str) -> list[str]:
+        """The README's command starting with `prefix`, $ARCH filled in, run with the venv's executables."""
+        argv = [arg.replace("$ARCH", self.arch) for arg in readme_command(prefix)]
+        if argv[0] in {"sam", "python"}:
+            argv[0] = str(VENV_BIN / argv[0])
+        if argv[:3] == [str(VENV_BIN / "sam"), "local", argv[2]] and argv[2] in {"invoke", "start-api"}:
+            argv += self.extra
+        return argv
+
+    def run(self, argv: list[str], timeout: float = 300) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            argv, cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=timeout, check=False
+        )
+
+    def invoke(self, function: str, event: str) -> tuple[Any, subprocess.CompletedProcess[str]]:
+        """The README's `sam local invoke FUNCTION ...` line with `-e events/EVENT`."""
+        argv = self.command(f"sam local invoke {function} ")
+        argv[argv.index("-e") + 1] = f"events/{event}"
+        result = self.run(argv)
+        assert result.stdout.strip(), result.stderr
+        return json.loads(result.stdout), result
+
+
+README = ROOT / "README.md"
+DOCKER_SECTION = "### With Docker: the real `sam local`"
+
+
+def readme_docker_commands() -> list[str]:
+    """The command lines of the README's Docker section's bash blocks: comments cut, `\\` lines joined."""
+    text = README.read_text(encoding="utf-8")
+    section = text[text.index(DOCKER_SECTION) :]
+    section = section[: section.index("\n## ")]
+    commands: list[str] = []
+    for block in section.split("```bash\n")[1:]:
+        joined = block[: block.index("```")].replace("\\\n", " ")
+        for line in joined.splitlines():
+            command = " ".join(line.split("  #", 1)[0].split())
+            if command:
+                commands.append(command)
+    return commands
+
+
+def readme_command(prefix: str) -> list[str]:
+    """The one README command starting with `prefix`, split into arguments."""
+    (line,) = [command for command in readme_docker_commands() if command.startswith(prefix)]
+    return shlex.split(line)
