@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 # SAM CLI would otherwise send telemetry; nothing here talks to anything but 127.0.0.1.
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: setup run test lint typecheck validate checkov build pytest bench events invoke clean test-docker \
+.PHONY: setup run test lint typecheck validate checkov build pytest bench events invoke fuzz clean test-docker \
 	docker-if-answers
 
 setup:
@@ -27,10 +27,10 @@ typecheck:
 	cd authorizer && ../$(VENV)/bin/mypy .
 	cd api_handler && ../$(VENV)/bin/mypy .
 	@# One run per test folder: each has its own conftest.py, which mypy would see as duplicate modules.
-	for target in "scripts/devstack bench tests/conftest.py tests/lambda_loader.py tests/test_template.py \
+	for target in "scripts/devstack bench fuzz tests/conftest.py tests/lambda_loader.py tests/test_template.py \
 	               tests/test_openapi.py tests/test_template_snapstart.py examples tests/event_outcomes.py \
 	               tests/test_committed_events.py" \
-	              tests/authorizer tests/api_handler tests/e2e tests/bench tests/docker; do \
+	              tests/authorizer tests/api_handler tests/e2e tests/faults tests/bench tests/docker; do \
 		MYPYPATH=authorizer:api_handler:scripts:tests:examples $(VENV)/bin/mypy $$target || exit 1; \
 	done
 
@@ -67,6 +67,11 @@ docker-if-answers:
 ## bench: the authorizer next to its floor, cold start, memory, local-stack load (table + bench/results.json)
 bench: setup
 	$(PY) -m bench $(ARGS)
+
+## fuzz: the coverage-guided fuzz targets (fuzz/), FUZZ_SECONDS each from the committed seeds; CI: 60
+FUZZ_SECONDS ?= 600
+fuzz: setup
+	$(PY) -m fuzz --seconds $(FUZZ_SECONDS)
 
 ## events: draw a new development key; rewrite events/*.json and events/env.json (its public JWKS) together
 events: setup

@@ -30,15 +30,16 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from items_api import items
-from items_api.errors import ItemsApiError, StoreError
+from items_api import idempotency, items
+from items_api.deadline import Deadline
+from items_api.errors import BadRequest, ItemsApiError, StoreError, StoreUnavailable
 from items_api.identity import Caller, caller_from_authorizer_context
 from items_api.page_token_key import page_token_key
 from items_api.pagination import page_query, parse_limit
 from items_api.scopes import ROUTE_SCOPES, require_scopes
 from items_api.settings import load_settings
 from items_api.snapstart import register as register_snapstart_hook
-from items_api.store import ItemStore, dynamodb_client
+from items_api.store import DynamoDBClients, ItemStore
 from items_api.validation import body_bytes, new_item_from_body, parse_json_object
 
 logger = Logger()
@@ -46,14 +47,15 @@ metrics = Metrics()
 
 # Cold start: configuration and the DynamoDB client, once per execution environment.
 settings = load_settings(os.environ)
-store = ItemStore(dynamodb_client(settings.dynamodb_endpoint_url), settings.table_name)
+# Each invocation's calls run under its deadline (`store.within`): clients are sized from the time left.
+store = ItemStore(DynamoDBClients(settings.dynamodb_endpoint_url), settings.table_name)
 # Where each listing gets its HMAC key (in AWS: Secrets Manager, read on first use and cached)
 page_token_key_source = page_token_key(settings)
 # Only run with SnapStart: after a restore, the random state drawn at init is drawn anew.
 SNAPSTART_HOOK = register_snapstart_hook(page_token_key_source)
 cors = CORSConfig(
     allow_origin=settings.cors_allow_origin,
-    allow_headers=["Authorization", "Content-Type"],
+    allow_headers=["Authorization", "Content-Type", idempotency.HEADER],
     expose_headers=["Location", "Retry-After"],
     max_age=600,
 )
@@ -65,11 +67,16 @@ JsonResponse = Response[Any]
 
 @dataclass(frozen=True)
 class Request:
-    """What a route gets: the event, the authenticated and scope-checked caller, and the path parameters."""
+    """What a route gets: the event, the scope-checked caller, the path parameters, the store for this call.
+
+    `store` is bounded by the invocation's deadline (the Lambda context's remaining time minus a margin).
+    """
 
     event: BaseProxyEvent
     caller: Caller
     params: Mapping[str, str]
+    store: ItemStore
+    context: LambdaContext
 
 
 def _json(status: int, body: Any, headers: Mapping[str, str] | None = None) -> JsonResponse:
@@ -117,7 +124,10 @@ def build_resolver(resolver: ApiGatewayResolver) -> ApiGatewayResolver:
                     _authorizer_context(event), leeway=settings.leeway_seconds
                 )
                 require_scopes(caller, route_key)
-                return func(Request(event=event, caller=caller, params=params))
+                context: LambdaContext = resolver.lambda_context
+                deadline = Deadline.from_remaining_millis(context.get_remaining_time_in_millis())
+                bounded = store.within(deadline)
+                return func(Request(event, caller, params, bounded, context))
 
             resolver.route(_powertools_rule(path), method)(route)
 
@@ -131,30 +141,64 @@ def build_resolver(resolver: ApiGatewayResolver) -> ApiGatewayResolver:
     def list_items(request: Request) -> JsonResponse:
         query = page_query(request.event.resolved_query_string_parameters)
         page = items.list_items(
-            store, page_token_key_source(), request.caller.owner, parse_limit(query), query.get("next")
+            request.store,
+            page_token_key_source(),
+            request.caller.owner,
+            parse_limit(query),
+            query.get("next"),
         )
         return _json(HTTPStatus.OK, page)
 
     @protected("POST /items")
     def create_item(request: Request) -> JsonResponse:
         event = request.event
+        key = idempotency.idempotency_key(event.headers)
         body = parse_json_object(body_bytes(event.body, bool(event.is_base64_encoded)))
-        item = items.create_item(store, request.caller.owner, new_item_from_body(body))
-        location = f"{_request_path(event).rstrip('/')}/{item.id}"
-        return _json(HTTPStatus.CREATED, items.item_view(item), {"Location": location})
+        new = new_item_from_body(body)
+        owner = request.caller.owner
+
+        def create(new_id: Callable[[], str] = items.new_item_id) -> dict[str, Any]:
+            item = items.create_item(request.store, owner, new, new_id=new_id)
+            location = f"{_request_path(event).rstrip('/')}/{item.id}"
+            return {"status": HTTPStatus.CREATED, "body": items.item_view(item), "location": location}
+
+        if key is None:
+            answer = create()
+        elif settings.idempotency_table_name is None:
+            raise BadRequest("Idempotency-Key is not supported here: IDEMPOTENCY_TABLE_NAME is not set")
+        else:
+            item_id = idempotency.item_id_for(owner, key)
+            answer = idempotency.once_per_key(
+                request.store.deadline_client("Idempotency"),
+                settings.idempotency_table_name,
+                request.context,
+                owner,
+                key,
+                {"name": new.name, "description": new.description},
+                lambda: create(lambda: item_id),
+            )
+        return _json(answer["status"], answer["body"], {"Location": answer["location"]})
 
     @protected("GET /items/{id}")
     def get_item(request: Request) -> JsonResponse:
-        item = items.get_item(store, request.caller.owner, request.params["id"])
+        item = items.get_item(request.store, request.caller.owner, request.params["id"])
         return _json(HTTPStatus.OK, items.item_view(item))
 
     @protected("DELETE /items/{id}")
     def delete_item(request: Request) -> JsonResponse:
-        items.delete_item(store, request.caller.owner, request.params["id"])
+        items.delete_item(request.store, request.caller.owner, request.params["id"])
         return _json(HTTPStatus.NO_CONTENT, "")
 
     def api_error(exc: ItemsApiError) -> JsonResponse:
-        if isinstance(exc, StoreError):
+        if isinstance(exc, StoreUnavailable):
+            # No answer from DynamoDB in time (or too little time left for a call): 503 + Retry-After,
+            # answered before the function's timeout. Logged as a warning: the caller is told to retry.
+            logger.warning(
+                "DynamoDB unavailable: answered 503 with Retry-After",
+                extra={"operation": exc.operation, "error_code": exc.code},
+                exc_info=exc,
+            )
+        elif isinstance(exc, StoreError):
             # Details (operation, DynamoDB's code, the cause's traceback) go to the log with the correlation
             # id; the caller only gets the fixed public message.
             logger.exception(

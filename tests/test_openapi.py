@@ -123,15 +123,20 @@ def test_error_statuses_are_the_ones_each_route_can_answer() -> None:
     assert documented == {
         "GET /me": sorted(["200", *common]),
         "GET /items": sorted(["200", "400", *common, "503"]),
-        "POST /items": sorted(["201", "400", "413", *common, "503"]),
+        # 409 and 422: the Idempotency-Key in progress, or reused with another body.
+        "POST /items": sorted(["201", "400", "409", "413", "422", *common, "503"]),
         "GET /items/{id}": sorted(["200", "404", *common, "503"]),
         "DELETE /items/{id}": sorted(["204", "404", *common, "503"]),
     }
     unavailable = resolve(operations()["GET /items"]["responses"]["503"])
     assert resolve(unavailable["headers"]["Retry-After"])["required"] is True
-    assert errors.StoreThrottled("Query", "ThrottlingException").headers() == {
-        "Retry-After": str(errors.RETRY_AFTER_SECONDS)
-    }
+    retry_after = {"Retry-After": str(errors.RETRY_AFTER_SECONDS)}
+    assert errors.StoreThrottled("Query", "ThrottlingException").headers() == retry_after
+    assert errors.StoreUnavailable("Query", "ReadTimeoutError").headers() == retry_after
+    assert errors.IdempotencyKeyInProgress().headers() == retry_after
+    in_progress = resolve(operations()["POST /items"]["responses"]["409"])
+    assert resolve(in_progress["headers"]["Retry-After"])["required"] is True
+    assert (errors.IdempotencyKeyInProgress.status, errors.IdempotencyKeyReused.status) == (409, 422)
 
 
 def test_new_item_limits_are_the_handlers() -> None:

@@ -121,7 +121,9 @@ def test_authorizer_role_has_no_aws_permissions_beyond_its_own_logs() -> None:
     assert "Policies" not in role
 
 
-def test_api_role_allows_exactly_the_four_table_calls_and_reading_its_one_secret() -> None:
+def test_api_role_allows_exactly_the_table_calls_the_store_and_idempotency_make_and_reading_its_secret() -> (
+    None
+):
     role = _translate()["ApiFunctionRole"]["Properties"]
     assert role["ManagedPolicyArns"] == ["arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"]
     statements = [
@@ -135,6 +137,13 @@ def test_api_role_allows_exactly_the_four_table_calls_and_reading_its_one_secret
             "Resource": {"Fn::GetAtt": ["ItemsTable", "Arn"]},
         },
         {
+            # Powertools' DynamoDBPersistenceLayer: get_item, put_item, update_item, delete_item.
+            "Sid": "IdempotencyTable",
+            "Effect": "Allow",
+            "Action": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
+            "Resource": {"Fn::GetAtt": ["IdempotencyTable", "Arn"]},
+        },
+        {
             "Action": ["secretsmanager:GetSecretValue"],
             "Effect": "Allow",
             "Resource": {"Fn::Sub": ["${secretArn}", {"secretArn": {"Ref": "PageTokenSecret"}}]},
@@ -144,12 +153,22 @@ def test_api_role_allows_exactly_the_four_table_calls_and_reading_its_one_secret
 
 def test_the_table_policy_names_every_call_the_store_makes() -> None:
     source = (ROOT / "api_handler" / "items_api" / "store.py").read_text(encoding="utf-8")
-    calls = set(re.findall(r"self\._client\.(\w+)\(", source))
-    assert calls == {"put_item", "get_item", "query", "delete_item"}
+    # Every call goes through self._client("Operation"), which sizes its client from the deadline.
+    calls = set(re.findall(r'self\._client\("(\w+)"\)', source))
+    assert calls == {"PutItem", "GetItem", "Query", "DeleteItem"}
     actions = load_template()["Resources"]["ApiFunction"]["Properties"]["Policies"][0]["Statement"][0][
         "Action"
     ]
-    assert {f"dynamodb:{''.join(part.title() for part in call.split('_'))}" for call in calls} == set(actions)
+    assert {f"dynamodb:{call}" for call in calls} == set(actions)
+
+
+def test_idempotency_table_is_keyed_by_id_with_ttl_on_powertools_expiration_attribute() -> None:
+    table = load_template()["Resources"]["IdempotencyTable"]["Properties"]
+    assert table["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
+    # Powertools' DynamoDBPersistenceLayer defaults: key_attr "id", expiry_attr "expiration".
+    assert table["TimeToLiveSpecification"] == {"AttributeName": "expiration", "Enabled": True}
+    env = load_template()["Resources"]["ApiFunction"]["Properties"]["Environment"]["Variables"]
+    assert env["IDEMPOTENCY_TABLE_NAME"] == {"Ref": "IdempotencyTable"}
 
 
 @pytest.mark.parametrize(

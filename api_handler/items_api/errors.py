@@ -82,6 +82,23 @@ class PayloadTooLarge(ItemsApiError):
     public_message = "Request body too large"
 
 
+class IdempotencyKeyReused(ItemsApiError):
+    """The Idempotency-Key was used before with a different body (draft-ietf-httpapi-idempotency-key)."""
+
+    status = HTTPStatus.UNPROCESSABLE_ENTITY
+    public_message = "Idempotency-Key already used with a different request body"
+
+
+class IdempotencyKeyInProgress(ItemsApiError):
+    """A request with this Idempotency-Key is still being processed; the caller may retry later."""
+
+    status = HTTPStatus.CONFLICT
+    public_message = "A request with this Idempotency-Key is in progress, retry later"
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(RETRY_AFTER_SECONDS)}
+
+
 class ItemNotFound(ItemsApiError):
     """No such item for this caller (whether it does not exist or belongs to someone else)."""
 
@@ -104,6 +121,19 @@ class StoreError(ItemsApiError):
 
 class StoreThrottled(StoreError):
     """DynamoDB throttled the request; the caller may retry later."""
+
+    status = HTTPStatus.SERVICE_UNAVAILABLE
+    public_message = "Service temporarily unavailable, retry later"
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(RETRY_AFTER_SECONDS)}
+
+
+class StoreUnavailable(StoreError):
+    """DynamoDB did not answer in time (or at all), or too little of the invocation is left for a call.
+
+    The write may or may not have happened: a retry with the same Idempotency-Key tells which, safely.
+    """
 
     status = HTTPStatus.SERVICE_UNAVAILABLE
     public_message = "Service temporarily unavailable, retry later"

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from items_api.errors import ItemNotFound
+from items_api.errors import IdempotencyKeyReused, ItemNotFound
 from items_api.identity import Caller
 from items_api.pagination import decode_page_token, encode_page_token
 from items_api.store import Item, ItemStore
@@ -68,10 +68,16 @@ def create_item(
     now: Callable[[], str] = utc_timestamp,
     new_id: Callable[[], str] = new_item_id,
 ) -> Item:
-    """Store a new item for the owner; the server assigns its id, owner and creation time."""
+    """Store a new item for the owner; the server assigns its id, owner and creation time.
+
+    When the id is stored already (a retry: botocore's after a lost answer, or an Idempotency-Key's id),
+    the stored item is the answer if it holds the same fields, and IdempotencyKeyReused (422) if not.
+    """
     item = Item(owner=owner, id=new_id(), name=new.name, description=new.description, created_at=now())
-    store.put_new(item)
-    return item
+    stored = store.put_new_or_find(item)
+    if (stored.name, stored.description) != (item.name, item.description):
+        raise IdempotencyKeyReused
+    return stored
 
 
 def get_item(store: ItemStore, owner: str, item_id: str) -> Item:

@@ -33,6 +33,8 @@ class Settings:
     page_token_key_is_ephemeral: bool
     leeway_seconds: int = DEFAULT_LEEWAY_SECONDS
     page_token_secret_arn: str | None = None
+    # The Powertools Idempotency table (POST /items with Idempotency-Key); None: the header is refused (400).
+    idempotency_table_name: str | None = None
 
 
 def load_settings(environ: Mapping[str, str]) -> Settings:
@@ -70,6 +72,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     else:
         page_token_key, ephemeral = secrets.token_bytes(32), True
 
+    idempotency_table_name = environ.get("IDEMPOTENCY_TABLE_NAME", "").strip() or None
     raw_leeway = environ.get("LEEWAY_SECONDS", "").strip()
     if not raw_leeway:
         leeway = DEFAULT_LEEWAY_SECONDS
@@ -79,6 +82,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         raise SettingsError(f"LEEWAY_SECONDS must be an integer from 0 to {MAX_LEEWAY_SECONDS}")
 
     return Settings(
+        idempotency_table_name=idempotency_table_name,
         table_name=table_name,
         cors_allow_origin=cors_allow_origin,
         dynamodb_endpoint_url=endpoint,

@@ -2,7 +2,8 @@
 
 Starts the local OAuth 2.0 issuer, DynamoDB Local (with the table from template.yaml), both functions in
 the Lambda Runtime Interface Emulator, and SAM CLI's API Gateway emulator; prints the URL and curl commands.
-Ctrl-C (SIGINT) or SIGTERM stops everything.
+Ctrl-C (SIGINT) or SIGTERM stops everything. From another shell, `python -m devstack issuer stop|start|slow N`
+controls the running stack's issuer (devstack.control).
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 from types import FrameType
 
+from devstack.control import run_command, serving_control
 from devstack.issuer import CLIENT_SCOPES, DEFAULT_AUDIENCE, dev_clients, parse_client_secrets
 from devstack.stack import StackOptions, local_stack
 
@@ -26,6 +29,12 @@ def parse_args(argv: Sequence[str] | None) -> StackOptions:
     parser.add_argument("--audience", default=DEFAULT_AUDIENCE, help="the API identifier (token audience)")
     parser.add_argument("--cache-ttl", type=int, help="AuthorizerCacheTtl (default: the template's; 0 = off)")
     parser.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="LogLevel")
+    parser.add_argument(
+        "--persist",
+        type=Path,
+        metavar="DIR",
+        help="keep DynamoDB Local's data in DIR (default: in memory; a restart then loses every item)",
+    )
     parser.add_argument(
         "--client-secret",
         action="append",
@@ -47,11 +56,15 @@ def parse_args(argv: Sequence[str] | None) -> StackOptions:
         cache_ttl=args.cache_ttl,
         client_secrets=client_secrets,
         log_level=args.log_level,
+        persist=args.persist,
     )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    options = parse_args(argv)
+    args = sys.argv[1:] if argv is None else list(argv)
+    if args[:1] == ["issuer"]:
+        return run_command(args)
+    options = parse_args(args)
     stop = threading.Event()
 
     def request_stop(signum: int, _frame: FrameType | None) -> None:
@@ -61,7 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
     print("Starting the local stack (issuer, DynamoDB Local, Lambda RIE, API gateway) ...", flush=True)
-    with local_stack(options, log_sink=sys.stderr) as stack:
+    with local_stack(options, log_sink=sys.stderr) as stack, serving_control(stack.issuer):
         print(stack.instructions(), flush=True)
         while not stop.wait(0.5):
             pass

@@ -12,7 +12,9 @@ Where the emulator differs from API Gateway, `CorrectedApigwService` corrects it
     ReauthorizeEvery TTL (0 = no caching), and every request is evaluated against the cached policy: a policy
     that only covers the first route fails on the next one, locally exactly as in AWS;
   * the template's GatewayResponses (UNAUTHORIZED, ACCESS_DENIED, DEFAULT_4XX/5XX, with their headers)
-    shape those answers, where the emulator returns its own fixed bodies;
+    shape those answers, where the emulator returns its own fixed bodies; every other 5xx of the emulator
+    itself (a function that failed or died mid-invocation) gets DEFAULT_5XX's headers and body, while the
+    function's own answers pass through unchanged, as in API Gateway;
   * the authorizer's context reaches the function with its values as strings, as API Gateway (REST)
     coerces them (the emulator passes numbers and booleans through unchanged);
   * an unknown route or method, HEAD included, is API Gateway's MISSING_AUTHENTICATION_TOKEN response as
@@ -256,6 +258,7 @@ def render_gateway_response(
     response = Response(body, status=status, content_type="application/json")
     for name, value in definition.headers.items():
         response.headers[name] = value
+    response.devstack_final = True  # type: ignore[attr-defined]  # shaped already: see _default_5xx
     return response
 
 
@@ -345,6 +348,26 @@ class CorrectedApigwService(LocalApigwService):  # type: ignore[misc]  # samcli'
 
         self._app.register_error_handler(404, missing_authentication_token)
         self._app.register_error_handler(405, missing_authentication_token)
+        self._app.after_request(self._default_5xx)
+
+    def _default_5xx(self, response: Response) -> Response:
+        # The emulator's own 5xx (its fixed bodies, without headers) become the template's DEFAULT_5XX,
+        # keeping their status; the function's answers (service_response) and ours are final already.
+        if response.status_code < 500 or getattr(response, "devstack_final", False):
+            return response
+        definition = self.settings.gateway_responses.get("DEFAULT_5XX") or GatewayResponse()
+        body = (definition.template or '{"message":$context.error.messageString}').replace(
+            "$context.error.messageString", json.dumps("Internal server error")
+        )
+        shaped = Response(body, status=response.status_code, content_type="application/json")
+        shaped.headers.update(definition.headers)
+        return shaped
+
+    @staticmethod
+    def service_response(body: str, headers: Any, status_code: int) -> Response:
+        response: Response = LocalApigwService.service_response(body, headers, status_code)
+        response.devstack_final = True  # type: ignore[attr-defined]  # the function's own answer
+        return response
 
     def _unknown_route_response(self) -> Response:
         return render_gateway_response(self.settings.gateway_responses, "MISSING_AUTHENTICATION_TOKEN")

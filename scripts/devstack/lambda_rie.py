@@ -5,6 +5,9 @@ This is the runtime path `sam local start-api` / `sam local invoke` use inside t
 1.170.0 in requirements-dev.txt) serves the Lambda invoke API and drives the runtime interface client
 `python -m awslambdaric app.lambda_handler`. One process per function, kept warm between invocations
 like a Lambda execution environment. The function's output goes to our stderr, prefixed by its name.
+
+Supervised as Lambda supervises its environments: when the process has died (killed, crashed, out of
+memory), the next invocation starts a new one first, a new cold start, and says so in the log.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import signal
 import subprocess
 import sys
 import threading
+import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -75,6 +79,8 @@ class RieFunction:
     process: subprocess.Popen[bytes] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _pump_thread: threading.Thread | None = None
+    # How many execution environments were started: 1 after start(), +1 per restart after a death.
+    starts: int = 0
 
     @property
     def invoke_url(self) -> str:
@@ -134,17 +140,49 @@ class RieFunction:
         except TimeoutError:
             self.stop()
             raise
+        self.starts += 1
         return self
+
+    def _restart_if_dead(self) -> None:
+        """A dead environment is replaced by a new one (a cold start), as Lambda would; logged."""
+        process = self.process
+        if process is not None and process.poll() is None:
+            return
+        if process is None and self.starts == 0:
+            raise RuntimeError(f"{self.spec.name} was never started")
+        code = None if process is None else process.returncode
+        self.log_sink.write(
+            f"devstack: {self.spec.name} runtime exited (code {code}); "
+            "starting a new execution environment (cold start)\n"
+        )
+        self.log_sink.flush()
+        self.stop()
+        self.start()
 
     def invoke_raw(self, event: bytes) -> bytes:
         """Invoke once with a JSON event; the raw result (a Lambda error payload is a result too)."""
-        if self.process is None or self.process.poll() is not None:
-            raise RuntimeError(f"{self.spec.name} is not running in the RIE")
+        # One invocation at a time per execution environment, as in Lambda (and the RIE).
+        with self._lock:
+            self._restart_if_dead()
+            try:
+                return self._post(event)
+            except urllib.error.URLError as exc:
+                if not isinstance(exc.reason, ConnectionRefusedError) or self.process is None:
+                    raise  # delivered (or not ours to judge): the invocation failed, as in Lambda
+                # Refused: never delivered, so safe to hand to a new environment when this one is dying
+                # (a SIGKILL takes a moment: the invocation in flight saw the reset, this one the refusal).
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    self.process.wait(timeout=5)
+                if self.process.poll() is None:
+                    raise
+                self._restart_if_dead()
+                return self._post(event)
+
+    def _post(self, event: bytes) -> bytes:
         # S310: the URL is always http://127.0.0.1:PORT, built above.
         request = urllib.request.Request(self.invoke_url, data=event, method="POST")  # noqa: S310
         request.add_header("Content-Type", "application/json")
-        # One invocation at a time per execution environment, as in Lambda (and the RIE).
-        with self._lock, urllib.request.urlopen(request, timeout=self.spec.timeout + 30) as response:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=self.spec.timeout + 30) as response:  # noqa: S310
             body: bytes = response.read()
             return body
 

@@ -1,7 +1,8 @@
 """The whole local stack: issuer, DynamoDB Local, both functions in the Lambda RIE, and the API gateway.
 
 Everything listens on 127.0.0.1, on free ports unless given. `local_stack()` starts it all and stops it all
-(in reverse order) when the block ends, whatever ends it.
+(in reverse order) when the block ends, whatever ends it. The issuer runs as its own process (stop, start,
+slow it: devstack.issuer_process); DynamoDB Local and the function runtimes are restarted when they die.
 """
 
 from __future__ import annotations
@@ -10,12 +11,14 @@ import shlex
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import IO
 
 from devstack.dynamodb_local import DynamoDBLocal, dynamodb_local
 from devstack.functions import FunctionSpec, dynamic_reference_overrides, function_specs, load_stacks
 from devstack.gateway import RieLambdaRunner, RunningGateway, start_gateway
-from devstack.issuer import DEFAULT_AUDIENCE, RunningIssuer, start_issuer
+from devstack.issuer import DEFAULT_AUDIENCE
+from devstack.issuer_process import IssuerProcess
 from devstack.lambda_rie import RieFunction, check_runtime
 from devstack.template import route_scopes
 
@@ -33,11 +36,13 @@ class StackOptions:
     cache_ttl: int | None = None
     client_secrets: Mapping[str, str] = field(default_factory=dict)
     log_level: str | None = None
+    # DynamoDB Local's data directory; None: in memory (a restart of DynamoDB Local loses every item).
+    persist: Path | None = None
 
 
 @dataclass
 class LocalStack:
-    issuer: RunningIssuer
+    issuer: IssuerProcess
     dynamodb: DynamoDBLocal
     table_name: str
     specs: dict[str, FunctionSpec]
@@ -53,7 +58,7 @@ class LocalStack:
         return usage(self.api_url, self.issuer)
 
 
-def stack_parameters(issuer: RunningIssuer, options: StackOptions) -> dict[str, str]:
+def stack_parameters(issuer: IssuerProcess, options: StackOptions) -> dict[str, str]:
     """The template parameters for the local stack (as `sam local start-api --parameter-overrides`)."""
     params = {
         "Issuer": issuer.config.issuer,
@@ -73,20 +78,27 @@ def local_stack(options: StackOptions | None = None, log_sink: IO[str] | None = 
     """Start the whole stack; stop all of it when the block ends."""
     options = options or StackOptions()
     with ExitStack() as cleanup:
-        issuer = start_issuer(options.issuer_port, options.audience, options.client_secrets)
-        cleanup.callback(issuer.stop)
-        dynamodb = cleanup.enter_context(dynamodb_local(options.ddb_port))
+        issuer = IssuerProcess(
+            options.issuer_port, options.audience, options.client_secrets, log_sink=log_sink
+        )
+        cleanup.callback(issuer.close)
+        issuer.start()
+        dynamodb = cleanup.enter_context(
+            dynamodb_local(options.ddb_port, options.persist, supervise=True, log_sink=log_sink)
+        )
 
         stacks = load_stacks(stack_parameters(issuer, options))
         # First resolve the template's own values, then point the handler at DynamoDB Local.
         template_specs = function_specs(stacks)
         table_name = template_specs[API_FUNCTION].environment["TABLE_NAME"]
+        idempotency_table = template_specs[API_FUNCTION].environment["IDEMPOTENCY_TABLE_NAME"]
         overrides = {
             name: dynamic_reference_overrides(spec.environment) for name, spec in template_specs.items()
         }
         overrides[API_FUNCTION]["DYNAMODB_ENDPOINT_URL"] = dynamodb.endpoint_url
         specs = function_specs(stacks, overrides)
         dynamodb.create_table(table_name)
+        dynamodb.create_table(idempotency_table, "IdempotencyTable")
 
         functions: dict[str, RieFunction] = {}
         for name, spec in specs.items():
@@ -114,7 +126,7 @@ def _route_curl(method: str, path: str, base: str) -> str:
     return f'curl -s {flag}{auth} "{url}"'
 
 
-def usage(api_url: str, issuer: RunningIssuer) -> str:
+def usage(api_url: str, issuer: IssuerProcess) -> str:
     """What `python -m devstack` prints once everything is up."""
     admin = issuer.config.clients["dev-admin"]
     extract = "python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])'"

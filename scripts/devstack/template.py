@@ -25,14 +25,20 @@ def resource_properties(logical_id: str, path: Path = TEMPLATE_PATH) -> dict[str
     return props
 
 
-def table_definition(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
-    """CreateTable arguments for the items table, exactly as the template defines its keys."""
-    props = resource_properties("ItemsTable", path)
+def table_definition(logical_id: str = "ItemsTable", path: Path = TEMPLATE_PATH) -> dict[str, Any]:
+    """CreateTable arguments for a table of the template (ItemsTable, IdempotencyTable), keys as defined."""
+    props = resource_properties(logical_id, path)
     return {
         "AttributeDefinitions": props["AttributeDefinitions"],
         "KeySchema": props["KeySchema"],
         "BillingMode": props["BillingMode"],
     }
+
+
+def time_to_live(logical_id: str, path: Path = TEMPLATE_PATH) -> dict[str, Any] | None:
+    """UpdateTimeToLive's specification for a table of the template, or None when it has no TTL."""
+    spec: dict[str, Any] | None = resource_properties(logical_id, path).get("TimeToLiveSpecification")
+    return spec
 
 
 def route_scopes(path: Path = TEMPLATE_PATH) -> dict[str, list[str]]:

@@ -68,6 +68,11 @@ class LambdaContext:
     memory_limit_in_mb: int = 512
     invoked_function_arn: str = "arn:aws:lambda:eu-west-1:123456789012:function:items-api-ApiFunction-Tst"
     aws_request_id: str = "52fdfc07-2182-154f-163f-5f0f9a621d72"
+    # What is left of the invocation: the API function's 10 s timeout, unless a test says otherwise.
+    remaining_millis: int = 10_000
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_millis
 
 
 @dataclass(frozen=True)

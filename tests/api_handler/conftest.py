@@ -17,9 +17,6 @@ def dynamodb() -> Iterator[DynamoDBLocal]:
     """AWS's DynamoDB Local on a free 127.0.0.1 port, for the whole session."""
     with dynamodb_local() as ddb:
         yield ddb
-    # dynamodb_local() leaves the stopped process's stderr pipe open (a ResourceWarning, an error here).
-    if ddb.process.stderr is not None:
-        ddb.process.stderr.close()
 
 
 @pytest.fixture
@@ -31,9 +28,20 @@ def table_name(dynamodb: DynamoDBLocal) -> str:
 
 
 @pytest.fixture
-def app(monkeypatch: pytest.MonkeyPatch, dynamodb: DynamoDBLocal, table_name: str) -> ModuleType:
+def idempotency_table_name(dynamodb: DynamoDBLocal) -> str:
+    """A fresh Powertools Idempotency table, created from template.yaml's definition (TTL on)."""
+    name = f"idempotency-{uuid.uuid4().hex[:12]}"
+    dynamodb.create_table(name, "IdempotencyTable")
+    return name
+
+
+@pytest.fixture
+def app(
+    monkeypatch: pytest.MonkeyPatch, dynamodb: DynamoDBLocal, table_name: str, idempotency_table_name: str
+) -> ModuleType:
     """The handler module after a cold start, pointed at DynamoDB Local."""
     monkeypatch.setenv("TABLE_NAME", table_name)
+    monkeypatch.setenv("IDEMPOTENCY_TABLE_NAME", idempotency_table_name)
     monkeypatch.setenv("DYNAMODB_ENDPOINT_URL", dynamodb.endpoint_url)
     monkeypatch.setenv("CORS_ALLOW_ORIGIN", ALLOWED_ORIGIN)
     monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "items-api")

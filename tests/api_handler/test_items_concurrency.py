@@ -19,7 +19,7 @@ import pytest
 from devstack.dynamodb_local import DynamoDBLocal
 from items_api import items
 from items_api.errors import ItemsApiError
-from items_api.store import ItemStore, dynamodb_client
+from items_api.store import DynamoDBClients, ItemStore
 from items_api.validation import NewItem
 
 pytestmark = pytest.mark.slow
@@ -30,7 +30,7 @@ RACES = 25
 
 def _store(dynamodb: DynamoDBLocal, table_name: str) -> ItemStore:
     # The handler's own client factory, as each execution environment builds it at cold start.
-    return ItemStore(dynamodb_client(dynamodb.endpoint_url), table_name)
+    return ItemStore(DynamoDBClients(dynamodb.endpoint_url), table_name)
 
 
 def _delete_status(store: ItemStore, item_id: str, barrier: threading.Barrier) -> Callable[[], int]:

@@ -1,4 +1,5 @@
-"""DynamoDB failures: throttling is 503 with Retry-After, anything else a generic 500; details only in logs.
+"""DynamoDB failures: throttling and no answer in time are 503 with Retry-After, anything else a generic 500;
+details only in logs.
 
 DynamoDB Local cannot throttle, so these tests stub the DynamoDB client with botocore's Stubber.
 """
@@ -8,14 +9,18 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 import pytest
 from api_harness import ALICE, ApiClient, Shape, captured_log, load_app
 from botocore.exceptions import ConnectTimeoutError
 from botocore.stub import Stubber
 
-from items_api.errors import StoreError, StoreThrottled
+from items_api.errors import StoreThrottled, StoreUnavailable
 from items_api.store import ItemStore, dynamodb_client
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
 
 THROTTLED = "Service temporarily unavailable, retry later"
 SECRET_DETAIL = "Table arn:aws:dynamodb:eu-west-1:123456789012:table/items-Prod internal detail"
@@ -28,8 +33,15 @@ def stubbed_app(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[ModuleType, S
     monkeypatch.setenv("CORS_ALLOW_ORIGIN", "https://app.example.com")
     monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "items-api")
     app = load_app()
-    with Stubber(app.store._client) as stubber:
+    # One client for every call budget, so that one Stubber answers every call.
+    client = dynamodb_client("http://127.0.0.1:9")
+    monkeypatch.setattr(app, "store", _fixed_client_store(client, "items-stubbed"))
+    with Stubber(client) as stubber:
         yield app, stubber
+
+
+def _fixed_client_store(client: DynamoDBClient, table_name: str) -> ItemStore:
+    return ItemStore(lambda _budget: client, table_name)
 
 
 OPERATIONS = [
@@ -100,8 +112,9 @@ def test_any_other_dynamodb_error_is_a_generic_500_without_details(
 
 
 def test_store_turns_throttling_into_store_throttled() -> None:
-    store = ItemStore(dynamodb_client("http://127.0.0.1:9"), "items")
-    with Stubber(store._client) as stubber:
+    client = dynamodb_client("http://127.0.0.1:9")
+    store = _fixed_client_store(client, "items")
+    with Stubber(client) as stubber:
         stubber.add_client_error("get_item", service_error_code="ThrottlingException", http_status_code=400)
 
         with pytest.raises(StoreThrottled) as caught:
@@ -110,19 +123,21 @@ def test_store_turns_throttling_into_store_throttled() -> None:
     assert (caught.value.operation, caught.value.code) == ("GetItem", "ThrottlingException")
 
 
-def test_store_turns_a_connection_failure_into_store_error(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_store_turns_a_connection_timeout_into_store_unavailable(monkeypatch: pytest.MonkeyPatch) -> None:
     # GIVEN a client whose HTTP layer cannot connect (botocore's own exception, raised by its sender)
-    store = ItemStore(dynamodb_client("http://127.0.0.1:9"), "items")
+    client = dynamodb_client("http://127.0.0.1:9")
+    store = _fixed_client_store(client, "items")
 
     def refuse(**_: object) -> None:
         raise ConnectTimeoutError(endpoint_url="http://127.0.0.1:9")
 
-    store._client.meta.events.register("before-send.dynamodb.Query", refuse)
+    client.meta.events.register("before-send.dynamodb.Query", refuse)
 
-    # WHEN / THEN
-    with pytest.raises(StoreError) as caught:
+    # WHEN / THEN: the caller may retry (503 with Retry-After), the code says why
+    with pytest.raises(StoreUnavailable) as caught:
         store.list("auth0|alice", 10)
-    assert (type(caught.value), caught.value.code) == (StoreError, "ConnectTimeoutError")
+    assert (caught.value.status, caught.value.code) == (503, "ConnectTimeoutError")
+    assert caught.value.headers() == {"Retry-After": "1"}
 
 
 def test_an_unexpected_error_is_a_generic_json_500_without_its_text(
