@@ -42,9 +42,8 @@ ROUTE_SCOPES = {
     "GET /items/{id}": ["read:items"],
     "DELETE /items/{id}": ["delete:items"],
 }
-# RFC 6750 says `Bearer 1*SP b64token`; the authorizer also takes other whitespace around the two parts
-# (str.split()), a leniency that does not touch what is verified, so the oracle allows it too.
-_BEARER = re.compile(r"\s*[Bb][Ee][Aa][Rr][Ee][Rr]\s+([A-Za-z0-9\-._~+/]+=*)\s*")
+# RFC 6750 §2.1: `Bearer 1*SP b64token`; the authorizer also allows spaces before and after (only spaces).
+_BEARER = re.compile(r" *[Bb][Ee][Aa][Rr][Ee][Rr] +([A-Za-z0-9\-._~+/]+=*) *")
 
 ISSUER_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 ATTACKER_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)

@@ -188,6 +188,13 @@ def test_bearer_scheme_is_matched_case_insensitively(value: str, token: str) -> 
         ("DPoP abc.def.ghi", Reason.MISSING_TOKEN),
         ("Bearer", Reason.MALFORMED),
         ("Bearer abc.def.ghi extra", Reason.MALFORMED),
+        # RFC 6750 §2.1: only spaces separate the scheme from the token
+        ("Bearer\tabc.def.ghi", Reason.MISSING_TOKEN),
+        ("Bearer\nabc.def.ghi", Reason.MISSING_TOKEN),
+        ("\tBearer abc.def.ghi", Reason.MISSING_TOKEN),
+        ("Bearer \tabc.def.ghi", Reason.MALFORMED),
+        ("Bearer abc.def.ghi\t", Reason.MALFORMED),
+        ("Bearer abc.def\u00a0.ghi", Reason.MALFORMED),
         ("Bearer " + "a" * 20_000, Reason.MALFORMED),
     ],
 )
