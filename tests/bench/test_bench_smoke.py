@@ -33,7 +33,6 @@ BUDGETS = {
     "new_token_ratio_six_issuers": 4.0,
     "repeated_token_ratio": 0.5,
     "cold_import_ratio": 1.6,
-    "rie_cold_start_ratio": 2.5,
     "authorizer_peak_rss_mb": 45.0,
 }
 
