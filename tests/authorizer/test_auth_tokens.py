@@ -192,9 +192,6 @@ def test_bearer_scheme_is_matched_case_insensitively(value: str, token: str) -> 
         ("Bearer\tabc.def.ghi", Reason.MISSING_TOKEN),
         ("Bearer\nabc.def.ghi", Reason.MISSING_TOKEN),
         ("\tBearer abc.def.ghi", Reason.MISSING_TOKEN),
-        ("Bearer \tabc.def.ghi", Reason.MALFORMED),
-        ("Bearer abc.def.ghi\t", Reason.MALFORMED),
-        ("Bearer abc.def\u00a0.ghi", Reason.MALFORMED),
         ("Bearer " + "a" * 20_000, Reason.MALFORMED),
     ],
 )
@@ -213,3 +210,19 @@ def test_inline_jwks_verifies_with_no_discovery_and_no_network(issuer: Issuer, k
         verifier.verify(mint(keys.spare, claims(issuer)))
     # THEN the unknown kid is refused without a refetch, and nothing was ever fetched
     assert (caught.value.reason, sum(issuer.hits.values())) == (Reason.UNKNOWN_KEY, 0)
+
+
+@pytest.mark.parametrize(
+    "value", ["Bearer \tTOKEN", "Bearer TOKEN\t", "Bearer TOKEN\n", "Bearer \u00a0TOKEN"]
+)
+def test_whitespace_other_than_spaces_around_a_valid_token_makes_it_malformed(
+    verifier: TokenVerifier, issuer: Issuer, keys: Keys, value: str
+) -> None:
+    # GIVEN a valid token, already verified once (so a cache would know it)
+    token = mint(keys.rsa, claims(issuer))
+    assert verifier.verify(bearer_token(f"Bearer {token}")).subject == "auth0|user-1"
+    # WHEN it is sent with a tab, newline or no-break space beside it (only spaces separate, RFC 6750 §2.1)
+    with pytest.raises(TokenRejected) as caught:
+        verifier.verify(bearer_token(value.replace("TOKEN", token)))
+    # THEN it is malformed
+    assert caught.value.reason is Reason.MALFORMED
