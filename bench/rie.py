@@ -36,7 +36,7 @@ SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
 if str(SCRIPTS) not in sys.path:  # bootstrap's .pth file puts it there too; this also works without it
     sys.path.insert(0, str(SCRIPTS))
 
-from devstack.lambda_rie import INVOKE_PATH, is_error_payload, rie_binary  # noqa: E402
+from devstack.lambda_rie import INVOKE_PATH, is_error_payload, rie_launch  # noqa: E402
 from devstack.ports import LOOPBACK, free_port  # noqa: E402
 
 EMPTY_HANDLER = "def handler(event, context):\n    return {}\n"
@@ -83,30 +83,15 @@ class Variant:
 def first_answer_seconds(variant: Variant) -> float:
     """Spawn the RIE with the function, invoke it once as soon as it listens; seconds until the answer."""
     port, runtime_api_port = free_port(), free_port()
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "LANG": "en_US.UTF-8",
-        "TZ": ":UTC",
-        **variant.environment,
-        "LAMBDA_TASK_ROOT": str(variant.code_dir),
-        "PYTHONPATH": str(variant.code_dir),
-        "_HANDLER": variant.handler,
-        "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",
-        "PYTHONUNBUFFERED": "1",
-    }
-    command = [
-        str(rie_binary()),
-        "--log-level",
-        "error",
-        "--runtime-interface-emulator-address",
-        f"{LOOPBACK}:{port}",
-        "--runtime-api-address",
-        f"{LOOPBACK}:{runtime_api_port}",
-        sys.executable,
-        "-m",
-        "awslambdaric",
+    command, env = rie_launch(
+        variant.code_dir,
         variant.handler,
-    ]
+        variant.environment,
+        runtime="python3.13",
+        python=sys.executable,
+        port=port,
+        runtime_api_port=runtime_api_port,
+    )
     start = time.perf_counter()
     process = subprocess.Popen(
         command,

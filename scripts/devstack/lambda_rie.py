@@ -22,6 +22,7 @@ import sys
 import threading
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -55,6 +56,47 @@ def rie_binary() -> Path:
     if not path.exists():
         raise FileNotFoundError(f"{path} missing: is aws-sam-cli installed in this venv?")
     return path
+
+
+def rie_launch(
+    code_dir: Path,
+    handler: str,
+    environment: Mapping[str, str],
+    *,
+    runtime: str,
+    python: str,
+    port: int,
+    runtime_api_port: int,
+) -> tuple[list[str], dict[str, str]]:
+    """The command line and environment that run `handler` from `code_dir` in the Lambda RIE with
+    awslambdaric, listening on 127.0.0.1:`port` (the devstack's functions and bench/rie.py alike)."""
+    env = {
+        # A clean environment like Lambda's: the function sees only its own variables.
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "LANG": "en_US.UTF-8",
+        "TZ": ":UTC",
+        **environment,
+        "LAMBDA_TASK_ROOT": str(code_dir),
+        "PYTHONPATH": str(code_dir),
+        "_HANDLER": handler,
+        "AWS_EXECUTION_ENV": f"AWS_Lambda_{runtime}",
+        "PYTHONUNBUFFERED": "1",
+    }
+    # The binary has no --help and waits forever without these flags, so all of them are explicit.
+    command = [
+        str(rie_binary()),
+        "--log-level",
+        "error",
+        "--runtime-interface-emulator-address",
+        f"{LOOPBACK}:{port}",
+        "--runtime-api-address",
+        f"{LOOPBACK}:{runtime_api_port}",
+        python,
+        "-m",
+        "awslambdaric",
+        handler,
+    ]
+    return command, env
 
 
 def is_error_payload(payload: object) -> bool:
@@ -92,32 +134,15 @@ class RieFunction:
             raise ValueError(f"{self.spec.name}: handler {self.spec.handler!r} is not module.function")
         self.port = free_port()
         runtime_api_port = free_port()
-        env = {
-            # A clean environment like Lambda's: the function sees only its own variables.
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "LANG": "en_US.UTF-8",
-            "TZ": ":UTC",
-            **self.spec.environment,
-            "LAMBDA_TASK_ROOT": str(self.spec.code_dir),
-            "PYTHONPATH": str(self.spec.code_dir),
-            "_HANDLER": self.spec.handler,
-            "AWS_EXECUTION_ENV": f"AWS_Lambda_{self.spec.runtime}",
-            "PYTHONUNBUFFERED": "1",
-        }
-        # The binary has no --help and waits forever without these flags, so all of them are explicit.
-        command = [
-            str(rie_binary()),
-            "--log-level",
-            "error",
-            "--runtime-interface-emulator-address",
-            f"{LOOPBACK}:{self.port}",
-            "--runtime-api-address",
-            f"{LOOPBACK}:{runtime_api_port}",
-            self.python,
-            "-m",
-            "awslambdaric",
+        command, env = rie_launch(
+            self.spec.code_dir,
             self.spec.handler,
-        ]
+            self.spec.environment,
+            runtime=self.spec.runtime,
+            python=self.python,
+            port=self.port,
+            runtime_api_port=runtime_api_port,
+        )
         self.process = subprocess.Popen(
             command,
             cwd=self.spec.code_dir,
