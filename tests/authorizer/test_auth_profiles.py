@@ -356,9 +356,8 @@ def test_require_at_jwt_accepts_only_rfc9068_typed_tokens(keys: Keys) -> None:
         strict.verify(shaped(keys.rsa, "auth0", "access_token_rfc9068", iss=AUTH0)).client_id
         == "my_client_id"
     )
-    assert strict.verify(
-        shaped(keys.rsa, "auth0", "access_token_rfc9068", iss=AUTH0, jose_typ="application/at+jwt")
-    )
+    prefixed = shaped(keys.rsa, "auth0", "access_token_rfc9068", iss=AUTH0, jose_typ="application/at+jwt")
+    assert strict.verify(prefixed).client_id == "my_client_id"
     for typ in ("JWT", None):
         assert rejection(strict, shaped(keys.rsa, "auth0", "access_token", iss=AUTH0, jose_typ=typ)) is (
             Reason.WRONG_TOKEN_TYPE
