@@ -191,11 +191,8 @@ def _dpop_settings(environ: Mapping[str, str]) -> DpopSettings:
         environ.get("DPOP_IAT_WINDOW_SECONDS", ""),
         DEFAULT_DPOP_IAT_WINDOW_SECONDS,
         MAX_DPOP_IAT_WINDOW_SECONDS,
+        minimum=1,
     )
-    if window == 0:
-        raise ConfigurationError(
-            "DPOP_IAT_WINDOW_SECONDS", f"must be between 1 and {MAX_DPOP_IAT_WINDOW_SECONDS}"
-        )
     raw_algorithms = environ.get("DPOP_ALGORITHMS", "")
     return DpopSettings(
         iat_window_seconds=window,
@@ -412,15 +409,15 @@ def _algorithms(raw: str, variable: str = "ALLOWED_ALGORITHMS") -> tuple[str, ..
     return tuple(dict.fromkeys(names))
 
 
-def _seconds(variable: str, raw: str, default: int, maximum: int) -> int:
+def _seconds(variable: str, raw: str, default: int, maximum: int, minimum: int = 0) -> int:
     if not raw.strip():
         return default
     try:
         seconds = int(raw)
     except ValueError:
         raise ConfigurationError(variable, f"{raw!r} is not a whole number of seconds") from None
-    if not 0 <= seconds <= maximum:
-        raise ConfigurationError(variable, f"must be between 0 and {maximum}")
+    if not minimum <= seconds <= maximum:
+        raise ConfigurationError(variable, f"must be between {minimum} and {maximum}")
     return seconds
 
 
