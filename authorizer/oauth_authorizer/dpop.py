@@ -89,6 +89,8 @@ def _remove_dot_segments(path: str) -> str:
     return "/" + "/".join(output) + ("/" if ends_in_dot and output else "")
 
 
+# Pure, and the same few URLs come again and again (each route's, each client's): computed once each.
+@lru_cache(maxsize=512)
 def normalized_url(url: str) -> str | None:
     """An http(s) URL after RFC 3986 §6.2.2 syntax-based normalisation, without query and fragment
     (RFC 9449 §4.3, check 9): scheme and host in lower case, the default port dropped, escapes of
@@ -111,6 +113,7 @@ def normalized_url(url: str) -> str | None:
     return f"{scheme}://{netloc}{path}"
 
 
+@lru_cache(maxsize=512)
 def expected_urls(domain_name: str | None, path: str | None) -> frozenset[str]:
     """The `htu` values that name this request: `https://` + domainName + path (API Gateway terminates
     TLS). On a loopback domain (the local stack, which serves plain http) `http://` too."""
