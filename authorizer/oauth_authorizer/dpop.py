@@ -31,6 +31,10 @@ PROOF_TYPE = "dpop+jwt"
 # A proof is a header with one public key, four or five short claims and a signature: 8 KiB is ample.
 MAX_PROOF_LENGTH = 8 * 1024
 MAX_JTI_LENGTH = 256
+# An RSA verification's cost grows with the key: a client key is at most 8192 bits with a small exponent
+# (65537 is 4 base64url characters), so nobody makes each proof check cost milliseconds.
+MAX_RSA_MODULUS_CHARS = 1366  # ceil(8192 / 6)
+MAX_RSA_EXPONENT_CHARS = 8
 _COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 # RFC 7638 §3.2: the members of each key type that its thumbprint hashes, in lexicographic order.
 THUMBPRINT_MEMBERS = {"EC": ("crv", "kty", "x", "y"), "OKP": ("crv", "kty", "x"), "RSA": ("e", "kty", "n")}
@@ -167,7 +171,9 @@ class ProofChecker:
             raise _invalid("the proof's htu is not the request's URL")
         if isinstance(iat, bool) or not isinstance(iat, int | float):
             raise _invalid("the proof's iat is missing or not a NumericDate")
-        if abs(self._clock() - iat) > self._window:
+        now = self._clock()
+        # Written so that NaN (which Python's JSON reads) fails it too: every comparison with NaN is false.
+        if not now - self._window <= iat <= now + self._window:
             raise _invalid("the proof's iat is outside the accepted window")
         ath = claims.get("ath")
         if not isinstance(ath, str) or ath != b64url_sha256(token.encode()):  # a public hash
@@ -187,6 +193,13 @@ class ProofChecker:
         private = sorted(PRIVATE_JWK_MEMBERS.intersection(jwk))
         if private:
             raise jwt.InvalidKeyError(f"the jwk holds private members {private}")
+        if jwk.get("kty") == "RSA" and not (
+            isinstance(jwk.get("n"), str)
+            and len(jwk["n"]) <= MAX_RSA_MODULUS_CHARS
+            and isinstance(jwk.get("e"), str)
+            and len(jwk["e"]) <= MAX_RSA_EXPONENT_CHARS
+        ):
+            raise jwt.InvalidKeyError("the RSA jwk is larger than any client key (8192 bits, e of 6 bytes)")
         try:
             jkt = jwk_thumbprint(jwk)
         except TokenRejected as exc:
