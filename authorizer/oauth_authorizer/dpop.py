@@ -21,16 +21,29 @@ from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 import jwt
+from jwt.algorithms import OKPAlgorithm
 
 from oauth_authorizer.errors import Reason, TokenRejected
 from oauth_authorizer.profiles import media_type
 from oauth_authorizer.settings import PRIVATE_JWK_MEMBERS, DpopSettings, is_loopback
-from oauth_authorizer.tokens import JWS, SIGNATURE_OPTIONS
+from oauth_authorizer.tokens import SIGNATURE_OPTIONS, StrictJWS
+
+# RFC 9864 names Ed25519 signatures `Ed25519` (fully specified; `EdDSA` leaves the curve open), and
+# current clients sign DPoP proofs so (panva's `dpop` and `oauth4webapi`, for one). PyJWT only knows
+# `EdDSA`: its EdDSA algorithm is registered under the new name too, for proofs only, and a proof's
+# key must then be an Ed25519 key. Allowing `EdDSA` in DPOP_ALGORITHMS allows both names.
+FULLY_SPECIFIED = {"Ed25519": "EdDSA"}
+JWS = StrictJWS()
+JWS.register_algorithm("Ed25519", OKPAlgorithm())
 
 PROOF_TYPE = "dpop+jwt"
 # A proof is a header with one public key, four or five short claims and a signature: 8 KiB is ample.
 MAX_PROOF_LENGTH = 8 * 1024
 MAX_JTI_LENGTH = 256
+# An RSA verification's cost grows with the key: a client key is at most 8192 bits with a small exponent
+# (65537 is 4 base64url characters), so nobody makes each proof check cost milliseconds.
+MAX_RSA_MODULUS_CHARS = 1366  # ceil(8192 / 6)
+MAX_RSA_EXPONENT_CHARS = 8
 _COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 # RFC 7638 §3.2: the members of each key type that its thumbprint hashes, in lexicographic order.
 THUMBPRINT_MEMBERS = {"EC": ("crv", "kty", "x", "y"), "OKP": ("crv", "kty", "x"), "RSA": ("e", "kty", "n")}
@@ -131,7 +144,7 @@ def expected_urls(domain_name: str | None, path: str | None) -> frozenset[str]:
 
 class _ProofKey(NamedTuple):
     alg: str
-    key: jwt.PyJWK
+    key: Any  # a PyJWK, or for `Ed25519` (which PyJWK does not know) its cryptography public key
     jkt: str
 
 
@@ -139,7 +152,9 @@ class ProofChecker:
     """Checks DPoP proofs for one configuration (the window, the algorithms) and one clock."""
 
     def __init__(self, settings: DpopSettings, clock: Callable[[], float] = time.time) -> None:
-        self._algorithms = frozenset(settings.algorithms)
+        self._algorithms = frozenset(settings.algorithms) | {
+            name for name, family in FULLY_SPECIFIED.items() if family in settings.algorithms
+        }
         self._window = settings.iat_window_seconds
         self._clock = clock
         # A client signs every proof under the same header (typ, alg, jwk): its key is built once.
@@ -167,7 +182,9 @@ class ProofChecker:
             raise _invalid("the proof's htu is not the request's URL")
         if isinstance(iat, bool) or not isinstance(iat, int | float):
             raise _invalid("the proof's iat is missing or not a NumericDate")
-        if abs(self._clock() - iat) > self._window:
+        now = self._clock()
+        # Written so that NaN (which Python's JSON reads) fails it too: every comparison with NaN is false.
+        if not now - self._window <= iat <= now + self._window:
             raise _invalid("the proof's iat is outside the accepted window")
         ath = claims.get("ath")
         if not isinstance(ath, str) or ath != b64url_sha256(token.encode()):  # a public hash
@@ -187,11 +204,23 @@ class ProofChecker:
         private = sorted(PRIVATE_JWK_MEMBERS.intersection(jwk))
         if private:
             raise jwt.InvalidKeyError(f"the jwk holds private members {private}")
+        if jwk.get("kty") == "RSA" and not (
+            isinstance(jwk.get("n"), str)
+            and len(jwk["n"]) <= MAX_RSA_MODULUS_CHARS
+            and isinstance(jwk.get("e"), str)
+            and len(jwk["e"]) <= MAX_RSA_EXPONENT_CHARS
+        ):
+            raise jwt.InvalidKeyError("the RSA jwk is larger than any client key (8192 bits, e of 6 bytes)")
         try:
             jkt = jwk_thumbprint(jwk)
         except TokenRejected as exc:
             raise jwt.InvalidKeyError(str(exc)) from None
-        return _ProofKey(alg, jwt.PyJWK(jwk, algorithm=alg), jkt)
+        family = FULLY_SPECIFIED.get(alg)
+        if family is None:
+            return _ProofKey(alg, jwt.PyJWK(jwk, algorithm=alg), jkt)
+        if jwk.get("kty") != "OKP" or jwk.get("crv") != alg:
+            raise jwt.InvalidKeyError(f"an {alg} proof needs an OKP {alg} key")
+        return _ProofKey(alg, jwt.PyJWK(jwk, algorithm=family).key, jkt)
 
 
 def _claims(payload: bytes) -> dict[str, Any]:

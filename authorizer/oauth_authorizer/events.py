@@ -107,7 +107,7 @@ def _credentials(headers: object, multi_value_headers: object) -> tuple[str | No
         if lowered == _AUTHORIZATION:
             authorization.append(value)
         elif lowered == _DPOP and isinstance(value, str):
-            proofs.extend(value.split(","))
+            proofs.extend(part.strip(" \t") for part in value.split(","))  # RFC 9110 §5.5: OWS
     sent = 0
     multi_proofs: list[str] = []
     for name, multi in _items(multi_value_headers):
@@ -115,7 +115,7 @@ def _credentials(headers: object, multi_value_headers: object) -> tuple[str | No
         if lowered == _AUTHORIZATION:
             sent += len(multi) if isinstance(multi, list) else 1
         elif lowered == _DPOP and isinstance(multi, list):
-            multi_proofs.extend(value for value in multi if isinstance(value, str))
+            multi_proofs.extend(value.strip(" \t") for value in multi if isinstance(value, str))
     if len(authorization) > 1 or sent > 1:
         raise BadEvent("the request has more than one Authorization header")
     if len(multi_proofs) > len(proofs):

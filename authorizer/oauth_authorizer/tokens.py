@@ -120,7 +120,7 @@ _JWS = _StrictJWS()
 _JWT = _StrictJWT()
 _SIGNATURE_OPTIONS = _JWT._get_sig_options()
 # The same strict JWS and options for DPoP proofs (oauth_authorizer.dpop).
-JWS = _JWS
+StrictJWS = _StrictJWS
 SIGNATURE_OPTIONS = _SIGNATURE_OPTIONS
 
 

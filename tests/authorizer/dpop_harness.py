@@ -89,6 +89,15 @@ def _without_header_members(
     return f"{signing_input}.{b64url(signature)}"
 
 
+def fully_specified_proof(key: SigningKey, token: str, *, alg: str = "Ed25519", htu: str = REST_HTU) -> str:
+    """An Ed25519 proof under RFC 9864's fully-specified name `Ed25519` (PyJWT cannot sign one)."""
+    header = {"typ": "dpop+jwt", "alg": alg, "jwk": public_jwk(key)}
+    payload = {"jti": uuid.uuid4().hex, "htm": "GET", "htu": htu, "iat": int(time.time()), "ath": ath(token)}
+    signing_input = f"{b64url(json.dumps(header).encode())}.{b64url(json.dumps(payload).encode())}"
+    signature = key.private.sign(signing_input.encode())  # type: ignore[call-arg,union-attr]
+    return f"{signing_input}.{b64url(signature)}"
+
+
 def unsigned_proof(key: SigningKey, token: str) -> str:
     """A proof with `alg: none` and no signature (RFC 8725 §3.1 says never to accept one)."""
     header = {"typ": "dpop+jwt", "alg": "none", "jwk": public_jwk(key)}

@@ -37,7 +37,17 @@ from authorizer_harness import (
     token_event,
 )
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from dpop_harness import REST_HTU, ath, b64url, certificate, proof, public_jwk, thumbprint, unsigned_proof
+from dpop_harness import (
+    REST_HTU,
+    ath,
+    b64url,
+    certificate,
+    fully_specified_proof,
+    proof,
+    public_jwk,
+    thumbprint,
+    unsigned_proof,
+)
 from jwt.warnings import InsecureKeyLengthWarning
 
 Outcome = tuple[str, str]  # (the decision line's reason, everything the handler printed)
@@ -126,6 +136,37 @@ def test_a_bound_token_with_a_valid_proof_is_allowed_for_each_key_type(
     response = answer(app, dpop_event(token, proof(client, token)))
     assert iam_allows(response, f"{ARN_PREFIX}/GET/items")
     assert response["context"]["sub"] == "auth0|user-1"
+
+
+def test_an_ed25519_proof_under_rfc_9864s_fully_specified_name_is_allowed_with_eddsa(
+    start: Callable[..., ModuleType],
+    decide: Callable[[ModuleType, dict[str, Any]], Outcome],
+    issuer: Issuer,
+    keys: Keys,
+) -> None:
+    # panva's `dpop` (used by oidc-provider's clients) signs Ed25519 proofs as `alg: Ed25519` (RFC 9864)
+    client = ed25519_key("client-ed")
+    token = bound_token(issuer, keys, client)
+    outcomes = [
+        decide(start(), dpop_event(token, fully_specified_proof(client, token)))[0],
+        decide(start(DPOP_ALGORITHMS="ES256"), dpop_event(token, fully_specified_proof(client, token)))[0],
+    ]
+    assert outcomes == ["allowed", "dpop_invalid"]
+
+
+def test_an_ed25519_named_proof_whose_jwk_is_another_key_type_is_refused(
+    start: Callable[..., ModuleType],
+    decide: Callable[[ModuleType, dict[str, Any]], Outcome],
+    issuer: Issuer,
+    keys: Keys,
+) -> None:
+    # GIVEN a proof named Ed25519, validly signed with an Ed25519 key, whose jwk is swapped for an EC key
+    client = ec_key("client")
+    token = bound_token(issuer, keys, client)
+    _, payload, signature = fully_specified_proof(ed25519_key("x"), token).split(".")
+    header = b64url(json.dumps({"typ": "dpop+jwt", "alg": "Ed25519", "jwk": public_jwk(client)}).encode())
+    # THEN it is refused: an Ed25519 proof's key must be an OKP Ed25519 key
+    assert decide(start(), dpop_event(token, f"{header}.{payload}.{signature}"))[0] == "dpop_invalid"
 
 
 def test_an_http_api_event_is_checked_against_its_raw_path_and_domain(

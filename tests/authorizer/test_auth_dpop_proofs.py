@@ -166,3 +166,17 @@ def test_a_certificates_thumbprint_is_the_sha_256_of_its_der() -> None:
 )
 def test_what_is_not_a_pem_certificate_has_no_thumbprint(pem: str) -> None:
     assert certificate_thumbprint(pem) is None
+
+
+@pytest.mark.parametrize("iat", [float("nan"), float("inf"), float("-inf")], ids=["nan", "inf", "-inf"])
+def test_an_iat_that_is_not_a_finite_number_is_refused(iat: float) -> None:
+    # Python's JSON reads NaN and Infinity; a window check written as abs(now - iat) > window lets NaN in.
+    value = proof(ec_key("client"), "t.o.k", htu="https://api.example.com/items", iat=iat)
+    assert refusal(checker(), value, "t.o.k") == "the proof's iat is outside the accepted window"
+
+
+def test_an_rsa_proof_key_larger_than_any_client_key_is_refused_before_it_costs_a_verification() -> None:
+    client = ec_key("client")
+    huge = {"kty": "RSA", "n": "A" * 1367, "e": "AQAB"}
+    value = proof(client, "t.o.k", htu="https://api.example.com/items", headers={"jwk": huge, "alg": "ES256"})
+    assert refusal(checker(), value, "t.o.k").startswith("the proof is refused: the RSA jwk is larger")

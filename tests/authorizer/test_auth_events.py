@@ -263,3 +263,27 @@ def test_an_event_that_is_not_a_json_object_is_refused(event: Any) -> None:
 )
 def test_an_unknown_event_shape_is_refused(event: dict[str, Any]) -> None:
     assert bad_event(event) == UNKNOWN_SHAPE
+
+
+def test_dpop_headers_are_read_in_any_case_without_surrounding_whitespace() -> None:
+    # RFC 9110 §5.5: a field value has no leading or trailing whitespace (OWS is not part of it)
+    event = request_event({"Authorization": "DPoP t", "dpop": " a.b.c\t"})
+    assert read_event(event).dpop_proofs == ("a.b.c",)
+
+
+def test_every_dpop_value_is_kept_so_that_two_can_be_refused() -> None:
+    # REST keeps the last of repeated headers in `headers` and all in `multiValueHeaders`; HTTP API joins
+    # them with commas
+    rest = request_event({"Authorization": "DPoP t", "DPoP": "x.y.z"}) | {
+        "multiValueHeaders": {"Authorization": ["DPoP t"], "DPoP": ["a.b.c", "x.y.z"]}
+    }
+    http = http_v2_event({"authorization": "DPoP t", "dpop": "a.b.c,x.y.z"})
+    assert [read_event(rest).dpop_proofs, read_event(http).dpop_proofs] == [("a.b.c", "x.y.z")] * 2
+
+
+def test_the_client_certificate_is_read_where_each_api_kind_puts_it() -> None:
+    rest = request_event({"Authorization": "Bearer t"})
+    rest["requestContext"]["identity"]["clientCert"] = {"clientCertPem": "PEM-REST"}
+    http = http_v2_event({"authorization": "Bearer t"})
+    http["requestContext"]["authentication"] = {"clientCert": {"clientCertPem": "PEM-HTTP"}}
+    assert [read_event(rest).client_cert_pem, read_event(http).client_cert_pem] == ["PEM-REST", "PEM-HTTP"]
