@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from interop_harness import (
+    Client,
     DpopSigner,
     LambdaContext,
     OidcProvider,
@@ -25,8 +26,12 @@ from interop_harness import (
 
 @pytest.fixture(scope="session")
 def oidc_provider() -> Iterator[OidcProvider]:
-    """One oidc-provider for the session, with a client whose secret is drawn afresh."""
-    with run_oidc_provider("items-interop-client", secrets.token_urlsafe(32)) as provider:
+    """One oidc-provider for the session; a client per access-token algorithm, secrets drawn afresh."""
+    clients = {
+        alg: Client(f"items-interop-{alg.lower()}", secrets.token_urlsafe(32))
+        for alg in ("RS256", "ES256", "EdDSA", "Ed25519")
+    }
+    with run_oidc_provider(clients) as provider:
         yield provider
 
 

@@ -124,31 +124,50 @@ class NodeProcess:
 
 
 @dataclass(frozen=True)
-class OidcProvider:
-    """oidc-provider, listening on 127.0.0.1: its issuer URL, token endpoint and the test client."""
+class Client:
+    """An OAuth client registered at oidc-provider (client_secret_basic, client_credentials only)."""
 
-    issuer: str
-    token_endpoint: str
     client_id: str
     client_secret: str
 
-    def session(self, scope: str = SCOPES) -> Any:
+
+@dataclass(frozen=True)
+class OidcProvider:
+    """oidc-provider, listening on 127.0.0.1: its issuer URL, token endpoint and the test clients, one per
+    JWS algorithm its access tokens are signed with."""
+
+    issuer: str
+    token_endpoint: str
+    clients: Mapping[str, Client]
+
+    @property
+    def client_id(self) -> str:
+        """The client of the RS256 tokens (the authorizer's default ALLOWED_ALGORITHMS)."""
+        return self.clients["RS256"].client_id
+
+    def session(self, scope: str = SCOPES, token_alg: str = "RS256") -> Any:
         """Authlib's OAuth 2.0 client (as examples/items_client.py uses it), HTTP Basic authentication."""
+        client = self.clients[token_alg]
         return OAuth2Session(
-            client_id=self.client_id,
-            client_secret=self.client_secret,
+            client_id=client.client_id,
+            client_secret=client.client_secret,
             scope=scope,
             token_endpoint=self.token_endpoint,
             token_endpoint_auth_method="client_secret_basic",
         )
 
     def fetch_token(
-        self, resource: str | None = API, scope: str = SCOPES, dpop_proof: str | None = None
+        self,
+        resource: str | None = API,
+        scope: str = SCOPES,
+        dpop_proof: str | None = None,
+        token_alg: str = "RS256",
     ) -> dict[str, Any]:
-        """A client-credentials token response (RFC 6749 §4.4), for `resource` (RFC 8707 §2)."""
+        """A client-credentials token response (RFC 6749 §4.4), for `resource` (RFC 8707 §2), signed with
+        `token_alg` (the client's resource server setting in oidc_provider.mjs)."""
         extra: dict[str, Any] = {} if resource is None else {"resource": resource}
         headers = {} if dpop_proof is None else {"DPoP": dpop_proof}
-        with self.session(scope) as session:
+        with self.session(scope, token_alg) as session:
             token: dict[str, Any] = dict(
                 session.fetch_token(
                     self.token_endpoint, grant_type="client_credentials", headers=headers, **extra
@@ -158,16 +177,16 @@ class OidcProvider:
 
 
 @contextmanager
-def run_oidc_provider(client_id: str, client_secret: str) -> Iterator[OidcProvider]:
-    """tests/interop/oidc_provider.mjs: waits for its port line, reads its discovery document."""
+def run_oidc_provider(clients: Mapping[str, Client]) -> Iterator[OidcProvider]:
+    """tests/interop/oidc_provider.mjs with these clients (by the alg of their access tokens): waits for
+    its port line, reads its discovery document."""
+    registered = [
+        {"client_id": client.client_id, "client_secret": client.client_secret, "token_alg": alg}
+        for alg, client in clients.items()
+    ]
     node = NodeProcess(
         HERE / "oidc_provider.mjs",
-        {
-            "INTEROP_CLIENT_ID": client_id,
-            "INTEROP_CLIENT_SECRET": client_secret,
-            "INTEROP_API": API,
-            "INTEROP_OTHER_API": OTHER_API,
-        },
+        {"INTEROP_CLIENTS": json.dumps(registered), "INTEROP_API": API, "INTEROP_OTHER_API": OTHER_API},
     )
     try:
         started = node.read_json(STARTUP_SECONDS)
@@ -176,7 +195,7 @@ def run_oidc_provider(client_id: str, client_secret: str) -> Iterator[OidcProvid
             discovery = session.get(
                 f"{issuer}/.well-known/openid-configuration", withhold_token=True, timeout=5
             ).json()
-        yield OidcProvider(issuer, discovery["token_endpoint"], client_id, client_secret)
+        yield OidcProvider(issuer, discovery["token_endpoint"], clients)
     finally:
         node.stop()
 

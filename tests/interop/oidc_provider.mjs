@@ -5,9 +5,10 @@
 // Options, as oidc-provider's docs/README.md names them: features.clientCredentials, features.dPoP,
 // features.resourceIndicators (getResourceServerInfo → accessTokenFormat 'jwt'), enabledJWA.
 //
-// Environment: INTEROP_CLIENT_ID, INTEROP_CLIENT_SECRET (kept out of argv and `ps`), INTEROP_API (the
-// resource indicator = audience of the API under test), INTEROP_OTHER_API (a second resource server, for
-// tokens of another audience).
+// Environment: INTEROP_CLIENTS, a JSON array of {client_id, client_secret, token_alg} (in the environment,
+// out of argv and `ps`; token_alg is the JWS alg of that client's access tokens: RS256, ES256, EdDSA or
+// Ed25519), INTEROP_API (the resource indicator = audience of the API under test), INTEROP_OTHER_API (a
+// second resource server, for tokens of another audience).
 // Stdout: exactly one JSON line, {"issuer": ..., "port": ...}, once the provider listens; then nothing.
 // Runs until its stdin closes or it gets SIGTERM.
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
@@ -24,8 +25,8 @@ const env = (name) => {
   if (!value) throw new Error(`${name} is required`);
   return value;
 };
-const clientId = env('INTEROP_CLIENT_ID');
-const clientSecret = env('INTEROP_CLIENT_SECRET');
+const clients = JSON.parse(env('INTEROP_CLIENTS'));
+const tokenAlgs = new Map(clients.map(({ client_id: id, token_alg: alg }) => [id, alg]));
 const api = env('INTEROP_API');
 const otherApi = env('INTEROP_OTHER_API');
 
@@ -36,13 +37,19 @@ const resourceServers = {
   [otherApi]: { scope: SCOPES, audience: otherApi },
 };
 
-// A fresh RS256 signing key each run: the authorizer has to fetch it (discovery, then jwks_uri).
-const signingKey = {
-  ...generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' }),
-  kid: `interop-${randomBytes(4).toString('hex')}`,
-  alg: 'RS256',
+// Fresh signing keys each run (RSA, EC P-256, Ed25519): the authorizer has to fetch them (discovery,
+// then jwks_uri). The OKP key has no `alg`, so it signs under both EdDSA and RFC 9864's Ed25519.
+const signingKey = (type, options, alg) => ({
+  ...generateKeyPairSync(type, options).privateKey.export({ format: 'jwk' }),
+  kid: `interop-${type}-${randomBytes(4).toString('hex')}`,
+  ...(alg ? { alg } : {}),
   use: 'sig',
-};
+});
+const signingKeys = [
+  signingKey('rsa', { modulusLength: 2048 }, 'RS256'),
+  signingKey('ec', { namedCurve: 'P-256' }, 'ES256'),
+  signingKey('ed25519', {}, undefined),
+];
 
 const server = createServer();
 await new Promise((resolve, reject) => {
@@ -53,17 +60,15 @@ const { port } = server.address();
 const issuer = `http://127.0.0.1:${port}`;
 
 const provider = new Provider(issuer, {
-  clients: [
-    {
-      client_id: clientId,
-      client_secret: clientSecret,
-      grant_types: ['client_credentials'],
-      redirect_uris: [],
-      response_types: [],
-      token_endpoint_auth_method: 'client_secret_basic',
-    },
-  ],
-  jwks: { keys: [signingKey] },
+  clients: clients.map(({ client_id: id, client_secret: secret }) => ({
+    client_id: id,
+    client_secret: secret,
+    grant_types: ['client_credentials'],
+    redirect_uris: [],
+    response_types: [],
+    token_endpoint_auth_method: 'client_secret_basic',
+  })),
+  jwks: { keys: signingKeys },
   cookies: { keys: [randomBytes(32).toString('base64url')] },
   ttl: { ClientCredentials: 300 }, // the opaque tokens' lifetime; JWT ones have accessTokenTTL below
   enabledJWA: {
@@ -80,14 +85,14 @@ const provider = new Provider(issuer, {
       enabled: true,
       // No `resource` parameter: no resource server, so the token is opaque (oidc-provider's default).
       defaultResource: (_ctx, _client, oneOf) => oneOf,
-      getResourceServerInfo: (_ctx, resourceIndicator) => {
+      getResourceServerInfo: (_ctx, resourceIndicator, client) => {
         const known = resourceServers[resourceIndicator];
         if (!known) throw new errors.InvalidTarget();
         return {
           ...known,
           accessTokenFormat: 'jwt',
           accessTokenTTL: 300,
-          jwt: { sign: { alg: 'RS256' } },
+          jwt: { sign: { alg: tokenAlgs.get(client.clientId) } },
         };
       },
     },
