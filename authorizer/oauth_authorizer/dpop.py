@@ -21,20 +21,12 @@ from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 import jwt
-from jwt.algorithms import OKPAlgorithm
 
 from oauth_authorizer.errors import Reason, TokenRejected
+from oauth_authorizer.keys import admitted, pyjwk_for
 from oauth_authorizer.profiles import media_type
 from oauth_authorizer.settings import PRIVATE_JWK_MEMBERS, DpopSettings, is_loopback
-from oauth_authorizer.tokens import SIGNATURE_OPTIONS, StrictJWS
-
-# RFC 9864 names Ed25519 signatures `Ed25519` (fully specified; `EdDSA` leaves the curve open), and
-# current clients sign DPoP proofs so (panva's `dpop` and `oauth4webapi`, for one). PyJWT only knows
-# `EdDSA`: its EdDSA algorithm is registered under the new name too, for proofs only, and a proof's
-# key must then be an Ed25519 key. Allowing `EdDSA` in DPOP_ALGORITHMS allows both names.
-FULLY_SPECIFIED = {"Ed25519": "EdDSA"}
-JWS = StrictJWS()
-JWS.register_algorithm("Ed25519", OKPAlgorithm())
+from oauth_authorizer.tokens import JWS, SIGNATURE_OPTIONS
 
 PROOF_TYPE = "dpop+jwt"
 # A proof is a header with one public key, four or five short claims and a signature: 8 KiB is ample.
@@ -144,7 +136,7 @@ def expected_urls(domain_name: str | None, path: str | None) -> frozenset[str]:
 
 class _ProofKey(NamedTuple):
     alg: str
-    key: Any  # a PyJWK, or for `Ed25519` (which PyJWK does not know) its cryptography public key
+    key: jwt.PyJWK
     jkt: str
 
 
@@ -152,9 +144,7 @@ class ProofChecker:
     """Checks DPoP proofs for one configuration (the window, the algorithms) and one clock."""
 
     def __init__(self, settings: DpopSettings, clock: Callable[[], float] = time.time) -> None:
-        self._algorithms = frozenset(settings.algorithms) | {
-            name for name, family in FULLY_SPECIFIED.items() if family in settings.algorithms
-        }
+        self._algorithms = admitted(settings.algorithms)  # EdDSA admits RFC 9864's Ed25519 (keys.py)
         self._window = settings.iat_window_seconds
         self._clock = clock
         # A client signs every proof under the same header (typ, alg, jwk): its key is built once.
@@ -215,12 +205,7 @@ class ProofChecker:
             jkt = jwk_thumbprint(jwk)
         except TokenRejected as exc:
             raise jwt.InvalidKeyError(str(exc)) from None
-        family = FULLY_SPECIFIED.get(alg)
-        if family is None:
-            return _ProofKey(alg, jwt.PyJWK(jwk, algorithm=alg), jkt)
-        if jwk.get("kty") != "OKP" or jwk.get("crv") != alg:
-            raise jwt.InvalidKeyError(f"an {alg} proof needs an OKP {alg} key")
-        return _ProofKey(alg, jwt.PyJWK(jwk, algorithm=family).key, jkt)
+        return _ProofKey(alg, pyjwk_for(jwk, alg), jkt)
 
 
 def _claims(payload: bytes) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from oauth_authorizer.profiles import DEFAULT_PROFILE, PROFILES, Profile
 from oauth_authorizer.routes import RouteTable, parse_route_scopes
 
 ASYMMETRIC_ALGORITHMS = frozenset(
-    {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
+    {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA", "Ed25519"}
 )
 DEFAULT_ALGORITHMS = ("RS256",)
 DEFAULT_LEEWAY_SECONDS = 30

@@ -15,6 +15,7 @@ from jwt.api_jws import PyJWS
 from jwt.api_jwt import PyJWT
 
 from oauth_authorizer.errors import Reason, TokenRejected
+from oauth_authorizer.keys import admitted
 from oauth_authorizer.profiles import (
     ACCESS_TOKEN_TYPES,
     ID_TOKEN_CLAIMS,
@@ -120,7 +121,7 @@ _JWS = _StrictJWS()
 _JWT = _StrictJWT()
 _SIGNATURE_OPTIONS = _JWT._get_sig_options()
 # The same strict JWS and options for DPoP proofs (oauth_authorizer.dpop).
-StrictJWS = _StrictJWS
+JWS = _JWS
 SIGNATURE_OPTIONS = _SIGNATURE_OPTIONS
 
 
@@ -188,7 +189,7 @@ class _TrustedIssuer:
     def __init__(self, issuer: IssuerSettings, keys: KeyResolver) -> None:
         self.name = issuer.issuer
         self.keys = keys
-        self.algorithms = frozenset(issuer.algorithms)
+        self.algorithms = admitted(issuer.algorithms)
         self.audiences = list(issuer.audiences)
         self.profile = issuer.profile
         self.id_token_claims = issuer.profile.id_token_claims

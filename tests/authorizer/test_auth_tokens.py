@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 import pytest
-from authorizer_harness import API, Issuer, Keys, SigningKey, claims, environment, mint
+from authorizer_harness import API, Issuer, Keys, SigningKey, claims, ed25519_key, environment, mint
 
 from oauth_authorizer.errors import Reason, TokenRejected
 from oauth_authorizer.keys import key_resolvers
@@ -233,3 +233,37 @@ def test_whitespace_other_than_spaces_around_a_valid_token_makes_it_malformed(
         verifier.verify(credentials(value.replace("TOKEN", token)).token)
     # THEN it is malformed
     assert caught.value.reason is Reason.MALFORMED
+
+
+def ed25519_named(key: SigningKey, payload: dict[str, Any]) -> str:
+    """A token under RFC 9864's fully-specified `alg: Ed25519`, which PyJWT cannot sign (signed by hand)."""
+    import base64
+
+    def b64(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    header = {"alg": "Ed25519", "kid": key.kid, "typ": "JWT"}
+    signing_input = f"{b64(json.dumps(header).encode())}.{b64(json.dumps(payload).encode())}"
+    return f"{signing_input}.{b64(key.private.sign(signing_input.encode()))}"  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize("allowed", ["EdDSA", "Ed25519"])
+def test_an_ed25519_token_under_rfc_9864s_name_is_verified_where_eddsa_or_ed25519_is_allowed(
+    issuer: Issuer, keys: Keys, allowed: str
+) -> None:
+    # oidc-provider signs so when asked (tests/interop); PyJWT 2.15 knows only `EdDSA`
+    verifier = verifier_for(load_settings(environment(issuer, ALLOWED_ALGORITHMS=allowed)))
+    assert verifier.verify(ed25519_named(keys.ed, claims(issuer))).subject == "auth0|user-1"
+
+
+def test_an_ed25519_named_token_is_refused_where_only_other_algorithms_are_allowed(
+    issuer: Issuer, keys: Keys
+) -> None:
+    verifier = verifier_for(load_settings(environment(issuer, ALLOWED_ALGORITHMS="RS256,ES256")))
+    assert rejection(verifier, ed25519_named(keys.ed, claims(issuer))) is Reason.BAD_ALGORITHM
+
+
+def test_an_ed25519_named_token_with_a_forged_signature_is_refused(issuer: Issuer, keys: Keys) -> None:
+    verifier = verifier_for(load_settings(environment(issuer, ALLOWED_ALGORITHMS="EdDSA")))
+    forger = ed25519_key(keys.ed.kid)  # the same kid, another key
+    assert rejection(verifier, ed25519_named(forger, claims(issuer))) is Reason.BAD_SIGNATURE
