@@ -40,6 +40,7 @@ _COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 # RFC 7638 §3.2: the members of each key type that its thumbprint hashes, in lexicographic order.
 THUMBPRINT_MEMBERS = {"EC": ("crv", "kty", "x", "y"), "OKP": ("crv", "kty", "x"), "RSA": ("e", "kty", "n")}
 _DEFAULT_PORTS = {"https": 443, "http": 80}
+_URI = re.compile(r"[\x21-\x7e]{1,4096}")
 _decode_json = json.JSONDecoder().decode
 
 
@@ -168,7 +169,8 @@ class ProofChecker:
             raise _invalid("the proof's jti is missing or not a short string")
         if not isinstance(htm, str) or htm != method:
             raise _invalid("the proof's htm is not the request's method")
-        if not isinstance(htu, str) or normalized_url(htu) not in urls:
+        # A URI is printable ASCII (RFC 3986 §2); urlsplit would silently drop a tab or a newline.
+        if not isinstance(htu, str) or _URI.fullmatch(htu) is None or normalized_url(htu) not in urls:
             raise _invalid("the proof's htu is not the request's URL")
         if isinstance(iat, bool) or not isinstance(iat, int | float):
             raise _invalid("the proof's iat is missing or not a NumericDate")

@@ -49,7 +49,7 @@ class SeenProofs:
         expires_at = self._entries.get(key)
         if expires_at is None:
             return False
-        if self._clock() >= expires_at:
+        if self._clock() > expires_at:  # at expires_at itself the proof's iat is still in the window
             del self._entries[key]
             return False
         return True
@@ -58,7 +58,7 @@ class SeenProofs:
         now = self._clock()
         while self._entries:  # entries come in roughly expiry order: drop the expired from the front
             oldest_key, oldest_expiry = next(iter(self._entries.items()))
-            if oldest_expiry > now and len(self._entries) < self._max_entries:
+            if oldest_expiry >= now and len(self._entries) < self._max_entries:
                 break
             del self._entries[oldest_key]
         self._entries[key] = expires_at

@@ -214,6 +214,9 @@ DEFECTS: dict[str, dict[str, Any]] = {
     "htu_plain_http": {"htu": REST_HTU.replace("https:", "http:")},
     "htu_other_port": {"htu": REST_HTU.replace(".com/", ".com:8443/")},
     "htu_not_a_url": {"htu": "items"},
+    "htu_with_a_tab": {"htu": REST_HTU.replace("/items", "/it\tems")},  # urlsplit drops tabs
+    "htu_with_a_newline": {"htu": REST_HTU + "\n"},
+    "htu_with_a_space": {"htu": REST_HTU.replace("/items", "/it ems")},
     "iat_missing": {"drop": ("iat",)},
     # Seconds from when the proof is made (the exact edges: test_auth_dpop_proofs.py, on a fixed clock)
     "iat_too_old": {"iat_offset": -120},

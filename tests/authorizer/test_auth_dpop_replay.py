@@ -164,9 +164,11 @@ def test_memory_forgets_a_proof_when_its_window_closes() -> None:
     now = [1000.0]
     memory = SeenProofs(clock=lambda: now[0])
     memory.remember(b"a", 1060.0)
-    seen_before = memory.seen(b"a")
-    now[0] = 1060.0
-    assert (seen_before, memory.seen(b"a"), len(memory)) == (True, False, 0)
+    seen = [memory.seen(b"a")]
+    now[0] = 1060.0  # the last second a proof with iat 1000 is accepted (window 60): still a replay
+    seen.append(memory.seen(b"a"))
+    now[0] = 1060.5
+    assert (seen, memory.seen(b"a"), len(memory)) == ([True, True], False, 0)
 
 
 def test_memory_is_bounded_and_drops_the_oldest_first() -> None:
