@@ -790,7 +790,7 @@ def _evaluate(value: Any, parameters: dict[str, str], conditions: dict[str, Any]
         ((name, argument),) = value.items()
         if name == "Ref":
             # A parameter's value; a resource's Ref (its physical name) and AWS::NoValue stay as written.
-            return parameters[argument] if argument in parameters else value
+            return parameters.get(argument, value)
         if name == "Condition":
             return _evaluate(conditions[argument], parameters, conditions)
         if name == "Fn::If":

@@ -30,6 +30,18 @@ def parse_args(argv: Sequence[str] | None) -> StackOptions:
     parser.add_argument("--cache-ttl", type=int, help="AuthorizerCacheTtl (default: the template's; 0 = off)")
     parser.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="LogLevel")
     parser.add_argument(
+        "--dpop",
+        choices=["off", "allowed", "required"],
+        default="off",
+        help="DPoP (RFC 9449; default off, as the template): allowed/required select the REQUEST authorizer,"
+        " turn the authorizer cache off and create the replay table in DynamoDB Local",
+    )
+    parser.add_argument(
+        "--authorizer-type",
+        choices=["TOKEN", "REQUEST"],
+        help="AuthorizerType (default: REQUEST with --dpop allowed/required, else the template's TOKEN)",
+    )
+    parser.add_argument(
         "--persist",
         type=Path,
         metavar="DIR",
@@ -57,6 +69,8 @@ def parse_args(argv: Sequence[str] | None) -> StackOptions:
         client_secrets=client_secrets,
         log_level=args.log_level,
         persist=args.persist,
+        dpop=args.dpop,
+        authorizer_type=args.authorizer_type,
     )
 
 
