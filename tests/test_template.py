@@ -782,8 +782,8 @@ def _evaluate(value: Any, parameters: dict[str, str], conditions: dict[str, Any]
     AWS::NoValue dropping its key or list item, enough to read the authorizer's environment, role and
     authorizer, and the template's rules, for given parameter values."""
     if isinstance(value, list):
-        items = [_evaluate(item, parameters, conditions) for item in value]
-        return [item for item in items if item != NO_VALUE]
+        evaluated = [_evaluate(item, parameters, conditions) for item in value]
+        return [item for item in evaluated if item != NO_VALUE]
     if not isinstance(value, dict):
         return value
     if len(value) == 1:
@@ -799,8 +799,8 @@ def _evaluate(value: Any, parameters: dict[str, str], conditions: dict[str, Any]
             return _evaluate(chosen, parameters, conditions)
         if name in _OPERATORS:
             return _OPERATORS[name]([_evaluate(item, parameters, conditions) for item in argument])
-    items = {key: _evaluate(item, parameters, conditions) for key, item in value.items()}
-    return {key: item for key, item in items.items() if item != NO_VALUE}
+    members = {key: _evaluate(item, parameters, conditions) for key, item in value.items()}
+    return {key: item for key, item in members.items() if item != NO_VALUE}
 
 
 def _authorizer_variables(**parameters: str) -> dict[str, Any]:
