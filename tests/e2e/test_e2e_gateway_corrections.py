@@ -78,7 +78,7 @@ class ScriptedRunner:
 
 
 def make_gateway(
-    script: AuthorizerScript, cache_ttl: int = 300, **parameters: str
+    script: AuthorizerScript, cache_ttl: int = 300, parameters: dict[str, str] | None = None
 ) -> tuple[FlaskClient, ScriptedRunner]:
     runner = ScriptedRunner(script)
     stacks = load_stacks(
@@ -86,7 +86,7 @@ def make_gateway(
             "Issuer": "https://issuer.example/",
             "Audience": "aud",
             "AuthorizerCacheTtl": str(cache_ttl),
-            **parameters,
+            **(parameters or {}),
         }
     )
     service: CorrectedApigwService = build_gateway(stacks, runner, port=1)
@@ -422,7 +422,7 @@ DPOP_ON = {"DPoP": "allowed", "AuthorizerType": "REQUEST"}
 
 
 def test_the_authorizer_gets_api_gateways_rest_request_event_with_host_path_and_dpop_header() -> None:
-    client, runner = make_gateway(lambda _e: allow(f"{ARN_PREFIX}/*"), **DPOP_ON)
+    client, runner = make_gateway(lambda _e: allow(f"{ARN_PREFIX}/*"), parameters=DPOP_ON)
 
     response = client.post(
         "/items?x=1",
@@ -462,7 +462,7 @@ def test_the_authorizer_gets_api_gateways_rest_request_event_with_host_path_and_
 
 
 def test_request_context_path_is_the_path_called_not_the_resource() -> None:
-    client, runner = make_gateway(lambda _e: allow(f"{ARN_PREFIX}/*"), **DPOP_ON)
+    client, runner = make_gateway(lambda _e: allow(f"{ARN_PREFIX}/*"), parameters=DPOP_ON)
 
     client.get("/items/abc", headers={"Authorization": "DPoP tok", "DPoP": "p"})
 
@@ -473,7 +473,7 @@ def test_request_context_path_is_the_path_called_not_the_resource() -> None:
 
 
 def test_with_dpop_on_the_authorizer_runs_for_every_request_whatever_the_cache_ttl() -> None:
-    client, runner = make_gateway(lambda _e: allow(f"{ARN_PREFIX}/*"), cache_ttl=3600, **DPOP_ON)
+    client, runner = make_gateway(lambda _e: allow(f"{ARN_PREFIX}/*"), cache_ttl=3600, parameters=DPOP_ON)
 
     statuses = [
         client.get("/items", headers={"Authorization": "DPoP same-token", "DPoP": proof}).status_code
@@ -485,7 +485,9 @@ def test_with_dpop_on_the_authorizer_runs_for_every_request_whatever_the_cache_t
 
 
 def test_a_request_authorizer_without_dpop_is_cached_per_authorization_header() -> None:
-    client, runner = make_gateway(lambda _e: allow(f"{ARN_PREFIX}/*"), AuthorizerType="REQUEST")
+    client, runner = make_gateway(
+        lambda _e: allow(f"{ARN_PREFIX}/*"), parameters={"AuthorizerType": "REQUEST"}
+    )
 
     for token in ("token-a", "token-a", "token-b", "token-a"):
         assert client.get("/items", headers=bearer(token)).status_code == 200
@@ -501,7 +503,7 @@ def test_a_request_authorizer_without_dpop_is_cached_per_authorization_header() 
 
 
 def test_a_request_authorizer_answers_401_without_authorization_and_is_not_invoked() -> None:
-    client, runner = make_gateway(lambda _e: allow(f"{ARN_PREFIX}/*"), **DPOP_ON)
+    client, runner = make_gateway(lambda _e: allow(f"{ARN_PREFIX}/*"), parameters=DPOP_ON)
 
     response = client.get("/items", headers={"DPoP": "proof"})
 
