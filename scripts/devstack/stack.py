@@ -60,7 +60,9 @@ class LocalStack:
 
     def instructions(self) -> str:
         """The URLs, the development clients and ready-to-paste curl commands."""
-        return usage(self.api_url, self.issuer)
+        return usage(
+            self.api_url, self.issuer, self.specs[AUTHORIZER_FUNCTION].environment.get("DPOP", "off")
+        )
 
 
 def stack_parameters(issuer: IssuerProcess, options: StackOptions) -> dict[str, str]:
@@ -142,7 +144,7 @@ def _route_curl(method: str, path: str, base: str) -> str:
     return f'curl -s {flag}{auth} "{url}"'
 
 
-def usage(api_url: str, issuer: IssuerProcess) -> str:
+def usage(api_url: str, issuer: IssuerProcess, dpop: str = "off") -> str:
     """What `python -m devstack` prints once everything is up."""
     admin = issuer.config.clients["dev-admin"]
     extract = "python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])'"
@@ -183,6 +185,16 @@ def usage(api_url: str, issuer: IssuerProcess) -> str:
             "Or with the example client (Authlib; it gets and renews the token itself):",
             f"  {client} me",
             f"  {client} create 'first item'",
+            *(
+                [
+                    "",
+                    f"DPoP is {dpop} (REQUEST authorizer, no authorizer cache): with --dpop the client binds",
+                    "its token to a key of its own and sends a proof with every call (README, DPoP):",
+                    f"  {client} --dpop me",
+                ]
+                if dpop != "off"
+                else []
+            ),
             "",
             "Press Ctrl-C to stop.",
         ]

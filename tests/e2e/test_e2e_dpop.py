@@ -15,7 +15,10 @@ import requests
 from dpop import DPoPKey
 from e2e_client import CLIENT_SECRETS
 
-from devstack.stack import LocalStack, StackOptions, local_stack
+from devstack.__main__ import parse_args
+from devstack.issuer import DEFAULT_AUDIENCE
+from devstack.issuer_process import IssuerProcess
+from devstack.stack import LocalStack, StackOptions, local_stack, stack_parameters
 from devstack.template import ROOT
 from items_client import ItemsClient
 
@@ -210,3 +213,32 @@ def test_the_example_client_cli_in_dpop_mode(dpop_stack: LocalStack, tmp_path: P
     assert item["name"] == "from the CLI"
     assert listed.returncode == 0
     assert item in json.loads(listed.stdout)
+
+
+def test_make_run_prints_the_dpop_client_command(dpop_stack: LocalStack) -> None:
+    instructions = dpop_stack.instructions()
+
+    assert "DPoP is allowed (REQUEST authorizer, no authorizer cache)" in instructions
+    assert f"--audience {dpop_stack.issuer.config.audience} --dpop me" in instructions
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        ([], {}),
+        (["--dpop", "allowed"], {"DPoP": "allowed", "AuthorizerType": "REQUEST"}),
+        (["--dpop", "required"], {"DPoP": "required", "AuthorizerType": "REQUEST"}),
+        (["--authorizer-type", "REQUEST"], {"AuthorizerType": "REQUEST"}),
+    ],
+)
+def test_the_dpop_flags_become_the_template_parameters(
+    argv: list[str], expected: dict[str, str], tmp_path: Path
+) -> None:
+    issuer = IssuerProcess(None, DEFAULT_AUDIENCE, {}, key_path=tmp_path / "key.json")
+    try:
+        parameters = stack_parameters(issuer, parse_args(argv))
+        base = {"Issuer": issuer.config.issuer, "Audience": DEFAULT_AUDIENCE, "JwksUri": ""}
+    finally:
+        issuer.close()
+
+    assert parameters == {**base, **expected}
