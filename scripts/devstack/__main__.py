@@ -55,6 +55,11 @@ def parse_args(argv: Sequence[str] | None) -> StackOptions:
         help=f"fix a development client's secret ({', '.join(CLIENT_SCOPES)}; default: random per run)",
     )
     args = parser.parse_args(argv)
+    if args.dpop != "off" and args.authorizer_type == "TOKEN":
+        # As the template's DPoPNeedsRequestAuthorizer rule: a TOKEN authorizer never sees a DPoP proof.
+        parser.error(
+            "--dpop allowed/required needs the REQUEST authorizer (a TOKEN one never sees the proof)"
+        )
     try:
         client_secrets = parse_client_secrets(args.client_secret)
         dev_clients(client_secrets)  # an unknown client id fails here, as one usage line, not a traceback

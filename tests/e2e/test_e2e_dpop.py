@@ -242,3 +242,13 @@ def test_the_dpop_flags_become_the_template_parameters(
         issuer.close()
 
     assert parameters == {**base, **expected}
+
+
+def test_dpop_on_a_token_authorizer_is_refused_as_the_template_refuses_it(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        parse_args(["--dpop", "allowed", "--authorizer-type", "TOKEN"])
+
+    assert exit_info.value.code == 2
+    assert "--dpop allowed/required needs the REQUEST authorizer" in capsys.readouterr().err
