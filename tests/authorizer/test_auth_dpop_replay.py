@@ -27,6 +27,7 @@ from dpop_harness import proof, thumbprint
 
 from devstack.dynamodb_local import DynamoDBLocal, dynamodb_local
 from devstack.ports import LOOPBACK, free_port
+from devstack.template import time_to_live
 from oauth_authorizer.errors import Reason, TokenRejected
 from oauth_authorizer.replay import DynamoDbReplayTable, ReplayGuard, SeenProofs, replay_key
 
@@ -39,20 +40,12 @@ def dynamodb() -> Iterator[DynamoDBLocal]:
 
 @pytest.fixture
 def replay_table(dynamodb: DynamoDBLocal, monkeypatch: pytest.MonkeyPatch) -> str:
-    """A fresh replay table: partition key `id`, TTL on `expires_at` (as the template makes it)."""
+    """A fresh replay table, created from template.yaml's DPoPReplayTable (keys and TTL as deployed)."""
     for name, value in dynamodb_credentials().items():
         monkeypatch.setenv(name, value)
     name = f"dpop-replay-{uuid.uuid4().hex[:12]}"
-    client = dynamodb.client()
-    client.create_table(
-        TableName=name,
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    client.update_time_to_live(
-        TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"}
-    )
+    dynamodb.create_table(name, "DPoPReplayTable")
+    assert time_to_live("DPoPReplayTable") == {"AttributeName": "expires_at", "Enabled": True}
     return name
 
 
