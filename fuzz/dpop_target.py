@@ -390,6 +390,10 @@ def check_answered(  # noqa: PLR0912 - one branch per rule of RFC 9449 §4.3
 def _check_htu(htu: object, request: Request, violation: Callable[[str], OracleViolation]) -> None:
     if not isinstance(htu, str):
         raise violation("the proof's htu is not a string")
+    if any(char.isspace() or not char.isprintable() for char in htu):
+        # RFC 3986 §2: no URI holds whitespace or a control character, so such an htu names no request
+        # (urllib.parse.urlsplit drops tabs and newlines anywhere and strips leading spaces, WHATWG-style).
+        raise violation("the proof's htu holds whitespace or a control character: not a URI")
     domain, path = request.domain, request.path
     if not domain or not path or not path.startswith("/"):
         raise violation("the request has no domain and path to compare htu with")
