@@ -11,7 +11,8 @@ and not with the authorizer's code (no PyJWT): every request the authorizer answ
 for scope, both mean the token and its proof passed) must be one an outside check accepts. For the DPoP
 scheme: exactly one proof, its signature verified with `cryptography` against the client key generated
 here, `typ` dpop+jwt, `htm` the method, `htu` the request's URL under the simple RFC 3986 normalisation
-below, `iat` within the window of the moment of the call, `ath` the token's hash, the token's `cnf.jkt`
+below (and free of whitespace and control characters, which no URI holds), `iat` within the window of
+the moment of the call, `ath` the token's hash, the token's `cnf.jkt`
 the RFC 7638 thumbprint computed here, and a (key, `jti`) not accepted before within its window. For the
 Bearer scheme: a token without `cnf.jkt`. Either way the token itself independently valid (the
 authorizer target's check) and, if it names a certificate, the request's certificate that one. Where

@@ -183,3 +183,31 @@ def test_a_proof_whose_htu_holds_whitespace_is_denied(target: ModuleType, htu: s
     token = _bound_token(target)
     answer, _, _ = _answer(target, _request(target, _proof(target, token, htu=htu), token))
     assert answer is None
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="BUG (reported): at clock == iat + window the proof passes and its jti is already forgotten",
+)
+def test_a_proof_at_the_very_edge_of_its_window_is_accepted_once(target: ModuleType) -> None:
+    from oauth_authorizer.dpop import ProofChecker
+    from oauth_authorizer.errors import TokenRejected
+    from oauth_authorizer.replay import ReplayGuard, SeenProofs
+    from oauth_authorizer.settings import DpopSettings
+
+    now = 1_800_000_000.0
+    token = _bound_token(target)
+    proof = _proof(target, token, iat=int(now) - 60)
+    checker = ProofChecker(DpopSettings(iat_window_seconds=60), clock=lambda: now)
+    guard = ReplayGuard(SeenProofs(clock=lambda: now))
+    urls = frozenset({HTU})
+    outcomes = []
+    for _ in range(2):  # what SenderConstraints.check does per request: check, then first use
+        checked = checker.check(proof, method="GET", urls=urls, token=token)
+        try:
+            guard.first_use(checked.jkt, checked.jti, checked.iat + 60)
+            outcomes.append("accepted")
+        except TokenRejected as exc:
+            outcomes.append(exc.reason.value)
+    assert outcomes == ["accepted", "dpop_replay"]
