@@ -1,5 +1,5 @@
-"""The committed seed corpus of fuzz/dpop_target.py, replayed through its target and oracle, and the two
-defects its runs found, pinned (xfail, strict: they fail until the authorizer is fixed, then must go).
+"""The committed seed corpus of fuzz/dpop_target.py, replayed through its target and oracle, and the
+defects its runs found, pinned as fixed (a huge or NaN iat, an htu with whitespace, the window's edge).
 
 The oracle itself is tested here too: a valid proof passes it, and each single defect it must catch
 makes it raise, so a seed replay that passes means something.
@@ -152,32 +152,19 @@ def test_the_oracles_url_normalisation_follows_rfc_3986() -> None:
     assert simple_normal("https://user@a/") is None  # beyond it: unsure, never a verdict
 
 
-# Found by `python -m fuzz dpop`: reported to the lead (authorizer/ is the lead's).
-@pytest.mark.xfail(
-    strict=True, raises=OverflowError, reason="BUG (reported): an iat past float range crashes the check"
-)
+# Found by `python -m fuzz dpop`, fixed in authorizer/oauth_authorizer/dpop.py and replay.py.
 def test_a_proof_whose_iat_is_a_huge_integer_is_denied_not_a_crash(target: ModuleType) -> None:
     token = _bound_token(target)
     answer, _, _ = _answer(target, _request(target, _proof(target, token, iat=10**400), token))
     assert answer is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG (reported): iat NaN passes the window check (NaN compares false)",
-)
 def test_a_proof_whose_iat_is_nan_is_denied(target: ModuleType) -> None:
     token = _bound_token(target)
     answer, _, _ = _answer(target, _request(target, _proof(target, token, iat=float("nan")), token))
     assert answer is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG (reported): an htu with a tab or a leading space is the URL",
-)
 @pytest.mark.parametrize("htu", [f" {HTU}", HTU.replace("items", "it\tems"), f"{HTU}\n"])
 def test_a_proof_whose_htu_holds_whitespace_is_denied(target: ModuleType, htu: str) -> None:
     token = _bound_token(target)
@@ -185,11 +172,6 @@ def test_a_proof_whose_htu_holds_whitespace_is_denied(target: ModuleType, htu: s
     assert answer is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG (reported): at clock == iat + window the proof passes and its jti is already forgotten",
-)
 def test_a_proof_at_the_very_edge_of_its_window_is_accepted_once(target: ModuleType) -> None:
     from oauth_authorizer.dpop import ProofChecker
     from oauth_authorizer.errors import TokenRejected
