@@ -68,7 +68,10 @@ host_arch_only() {
 debootstrap_rootfs() {
   command -v debootstrap >/dev/null || {
     [ "$(id -u)" = 0 ] || { echo "images.sh: debootstrap is missing (apt-get install debootstrap)" >&2; exit 1; }
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
+    # Both stand-ins build at once: one apt-get at a time (dpkg's lock refuses a second, it does not wait).
+    mkdir -p "$CACHE"
+    flock "$CACHE/apt.lock" sh -c 'command -v debootstrap >/dev/null ||
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null'
   }
   mkdir -p "$CACHE/debs-$1-$DEB_ARCH"
   debootstrap --variant=minbase --arch="$DEB_ARCH" --include="$3" \
