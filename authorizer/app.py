@@ -11,6 +11,7 @@ from oauth_authorizer.errors import Rejected
 from oauth_authorizer.events import read_event
 from oauth_authorizer.keys import KeySetEvent, Listener, key_resolvers
 from oauth_authorizer.policy import RouteAuthority
+from oauth_authorizer.senders import SenderConstraints
 from oauth_authorizer.settings import load_settings
 from oauth_authorizer.snapstart import register as register_snapstart_hooks
 from oauth_authorizer.telemetry import LambdaContextLike, Telemetry, stdout_logger
@@ -54,6 +55,8 @@ TOKENS = (
     VerifiedTokens(max_age_seconds=SETTINGS.token_cache_seconds) if SETTINGS.token_cache_seconds else None
 )
 VERIFIER = TokenVerifier(SETTINGS, KEYS, TOKENS)
+# DPoP proofs and certificate bindings, per request (DPoP's modules load only if an issuer uses DPoP).
+SENDERS = SenderConstraints(SETTINGS)
 AUTHORITY = RouteAuthority(SETTINGS.routes, simple_responses=SETTINGS.simple_responses)
 # Only run with SnapStart: fetch the keys before the snapshot, distrust what it carries after a restore.
 SNAPSTART_HOOKS = register_snapstart_hooks(KEYS, TOKENS)
@@ -66,7 +69,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContextLike) -> dict[st
         request = read_event(event)
         if request.request_id:
             correlation_id = _invocation["correlation_id"] = request.request_id
-        decision = authorize(request, VERIFIER, AUTHORITY)
+        decision = authorize(request, VERIFIER, SENDERS, AUTHORITY)
     except Rejected as exc:
         TELEMETRY.rejected(exc.reason, context, correlation_id, str(exc))
         raise Exception("Unauthorized") from None  # API Gateway's one way to answer 401

@@ -24,7 +24,7 @@ from bench.cold import cold
 from bench.measure import Figure
 from bench.rie import rie_cold
 from bench.throughput import local_stack_throughput
-from bench.warm import warm
+from bench.warm import dpop, warm
 
 DEFAULT_OUTPUT = Path(__file__).with_name("results.json")
 
@@ -93,10 +93,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     started = time.time()
     if args.quick:
-        figures = warm(rounds=3, calls=20) + cold(rounds=1) + rie_cold(rounds=1)
+        figures = warm(rounds=3, calls=20) + dpop(rounds=3, calls=20) + cold(rounds=1) + rie_cold(rounds=1)
         figures += throughput(seconds=1, connections=2)
     else:
-        figures = warm(rounds=21, calls=50) + cold(rounds=21) + rie_cold(rounds=21)
+        figures = warm(rounds=21, calls=50) + dpop(rounds=21, calls=50) + cold(rounds=21)
+        figures += rie_cold(rounds=21)
         figures += throughput(seconds=10, connections=4)
     print(table(figures))
     if args.markdown:

@@ -37,8 +37,9 @@ class BenchKey:
         jwk = {**RSAAlgorithm.to_jwk(self.public, as_dict=True), "kid": KID, "alg": "RS256", "use": "sig"}
         return {"keys": [jwk]}
 
-    def token(self, issuer: str, scope: str, serial: int) -> str:
-        """An RS256 access token like Auth0's; `serial` (jti) makes each one a token never seen before."""
+    def token(self, issuer: str, scope: str, serial: int, **extra: Any) -> str:
+        """An RS256 access token like Auth0's; `serial` (jti) makes each one a token never seen before.
+        `extra` claims are added (a DPoP-bound token's `cnf`)."""
         now = int(time.time())
         payload: Mapping[str, Any] = {
             "iss": issuer,
@@ -49,6 +50,7 @@ class BenchKey:
             "exp": now + 3600,
             "scope": scope,
             "jti": f"bench-{serial}",
+            **extra,
         }
         return jwt.encode(dict(payload), self.private, algorithm="RS256", headers={"kid": KID, "typ": "JWT"})
 

@@ -10,19 +10,25 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import hashlib
 import importlib
 import importlib.util
 import json
 import logging
 import os
 import sys
+import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import jwt
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding
+from cryptography.hazmat.primitives.asymmetric import ec, padding
+from jwt.algorithms import ECAlgorithm
+from jwt.utils import raw_to_der_signature
 
 from bench.issuer import AUDIENCE, BenchKey, serve_issuer
 from bench.measure import Figure, interleaved_ratios
@@ -47,7 +53,9 @@ ROUTE_SCOPES: dict[str, list[str]] = {
 }
 SCOPE = "read:items write:items delete:items"
 SIX_ISSUERS_SERVICE = "authorizer-six-issuers"
+DPOP_SERVICE = "authorizer-dpop"
 METHOD_ARN = "arn:aws:execute-api:us-east-1:123456789012:abc123/v1/GET/items/42"
+DOMAIN = "abc123.execute-api.us-east-1.amazonaws.com"
 
 
 class BenchContext:
@@ -122,6 +130,119 @@ def six_issuers_environment(issuer_url: str, others: list[tuple[str, BenchKey]])
     for name in ("ISSUER", "AUDIENCE", "JWKS_URI", "ALLOWED_ALGORITHMS"):
         del env[name]
     return {**env, "ISSUERS": json.dumps(entries), "POWERTOOLS_SERVICE_NAME": SIX_ISSUERS_SERVICE}
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+class DpopClient:
+    """A client's DPoP key (EC P-256, ES256: what Auth0's SDKs use) and its proofs (RFC 9449 §4.2)."""
+
+    def __init__(self) -> None:
+        self.private = ec.generate_private_key(ec.SECP256R1())
+        jwk = ECAlgorithm.to_jwk(self.private.public_key(), as_dict=True)
+        self.jwk = {name: jwk[name] for name in ("kty", "crv", "x", "y")}
+        canonical = json.dumps({name: self.jwk[name] for name in sorted(self.jwk)}, separators=(",", ":"))
+        self.jkt = _b64url(hashlib.sha256(canonical.encode()).digest())  # RFC 7638
+
+    def proof(self, token: str) -> str:
+        claims = {
+            "jti": uuid.uuid4().hex,
+            "htm": "GET",
+            "htu": f"https://{DOMAIN}/v1/items/42",
+            "iat": int(time.time()),
+            "ath": _b64url(hashlib.sha256(token.encode()).digest()),
+        }
+        return jwt.encode(
+            claims, self.private, algorithm="ES256", headers={"typ": "dpop+jwt", "jwk": self.jwk}
+        )
+
+
+def dpop_event(token: str, proof: str) -> dict[str, Any]:
+    """API Gateway's REST REQUEST event for GET /items/42 with `Authorization: DPoP` and a proof."""
+    headers = {"Authorization": f"DPoP {token}", "DPoP": proof, "Accept": "application/json"}
+    return {
+        "type": "REQUEST",
+        "methodArn": METHOD_ARN,
+        "resource": "/items/{id}",
+        "path": "/items/42",
+        "httpMethod": "GET",
+        "headers": headers,
+        "multiValueHeaders": {name: [value] for name, value in headers.items()},
+        "requestContext": {"requestId": "bench", "domainName": DOMAIN, "path": "/v1/items/42", "stage": "v1"},
+    }
+
+
+def dpop_environment(issuer_url: str) -> dict[str, str]:
+    """DPoP allowed, as the template sets it; the window at its widest so that proofs minted before the
+    measurement are still fresh when it ends (the window's size costs nothing per request)."""
+    return {
+        **environment(issuer_url),
+        "DPOP": "allowed",
+        "DPOP_IAT_WINDOW_SECONDS": "600",
+        "POWERTOOLS_SERVICE_NAME": DPOP_SERVICE,
+    }
+
+
+def dpop(*, rounds: int, calls: int) -> list[Figure]:
+    """A DPoP request next to its floor: one RSA-2048 verify (the token) + one ES256 verify (the proof)."""
+    key = BenchKey.generate()
+    client = DpopClient()
+    with serve_issuer(key) as issuer_url:
+        app = import_authorizer(dpop_environment(issuer_url), "app_dpop")
+        context = BenchContext()
+        serial = iter(range(10**9))
+        count = (rounds + 2) * calls
+        tokens = [key.token(issuer_url, SCOPE, next(serial), cnf={"jkt": client.jkt}) for _ in range(count)]
+        new_tokens = [dpop_event(token, client.proof(token)) for token in tokens]
+        new_tokens.reverse()
+        again = key.token(issuer_url, SCOPE, next(serial), cnf={"jkt": client.jkt})
+        same_token = [dpop_event(again, client.proof(again)) for _ in range(count)]
+        # The floor: the two signature checks no DPoP authorizer can avoid for a new token and proof.
+        rsa_input, _, rsa_signature = tokens[0].rpartition(".")
+        proof = client.proof(tokens[0])
+        ec_input, _, ec_signature = proof.rpartition(".")
+        ec_der = raw_to_der_signature(base64.urlsafe_b64decode(ec_signature + "=="), client.private.curve)
+        rsa_public, ec_public = key.public, client.private.public_key()
+        rsa_bytes = base64.urlsafe_b64decode(rsa_signature + "==")
+
+        def floor(n: int) -> None:
+            for _ in range(n):
+                rsa_public.verify(rsa_bytes, rsa_input.encode(), padding.PKCS1v15(), hashes.SHA256())
+                ec_public.verify(ec_der, ec_input.encode(), ec.ECDSA(hashes.SHA256()))
+
+        def new_token(n: int) -> None:
+            for _ in range(n):
+                app.lambda_handler(new_tokens.pop(), context)
+
+        def repeated_token(n: int) -> None:
+            for _ in range(n):
+                app.lambda_handler(same_token.pop(), context)
+
+        with lines_to_devnull(logging.getLogger(DPOP_SERVICE)):
+            app.lambda_handler(same_token.pop(), context)  # fetch the key set, cache `again`
+            (fresh, repeated), (floor_s, *_) = interleaved_ratios(
+                floor, [new_token, repeated_token], rounds=rounds, calls=calls
+            )
+    return [
+        Figure(
+            "dpop_floor_us", floor_s * 1e6, "µs", "one RSA-2048 verify + one ES256 verify (the DPoP floor)"
+        ),
+        Figure(
+            "dpop_request_ratio",
+            fresh,
+            "x",
+            "lambda_handler, REQUEST event, new DPoP-bound token + new ES256 proof / DPoP floor",
+            budget=4.0,
+        ),
+        Figure(
+            "dpop_repeated_token_ratio",
+            repeated,
+            "x",
+            "the same, the token already verified (cache): only the proof is new / DPoP floor",
+        ),
+    ]
 
 
 def warm(*, rounds: int, calls: int) -> list[Figure]:

@@ -9,9 +9,15 @@
 4. On a 403, say which scope is missing, from the RFC 6750 `WWW-Authenticate` challenge.
 5. Use the answer.
 
+With `--dpop` (RFC 9449) the client makes an EC P-256 key for the run and sends a DPoP proof with the token
+request; an issuer that binds the token to the key answers `token_type: DPoP` (Auth0 does for an API that
+allows or requires it). Each API call then carries `Authorization: DPoP <token>` and a new `DPoP` proof for
+its method and URL (examples/dpop.py). A `Bearer` answer is used as a bearer token.
+
     python examples/items_client.py --api URL --token-url URL --client-id ID --client-secret SECRET me
     python examples/items_client.py ... create "Milk" --description "2 litres"
     python examples/items_client.py ... list | get ID | delete ID
+    python examples/items_client.py --dpop ... me
 
 The secret may also come from ITEMS_CLIENT_SECRET (keeps it out of the shell history and `ps`).
 Authlib does the OAuth (token request, client authentication, expiry, token placement); what is written
@@ -30,7 +36,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
-from authlib.integrations.requests_client import OAuth2Session  # type: ignore[import-untyped]
+from authlib.integrations.requests_client import OAuth2Auth, OAuth2Session  # type: ignore[import-untyped]
+from authlib.oauth2.client import DEFAULT_HEADERS  # type: ignore[import-untyped]
+from dpop import DPoPKey
 
 # Refetch the token this many seconds before it expires (Authlib's `leeway`).
 EXPIRY_MARGIN_SECONDS = 30
@@ -104,16 +112,43 @@ def _client_secret_json(
     return uri, headers, json.dumps(params)
 
 
-class _TokenSession(OAuth2Session):  # type: ignore[misc]  # Authlib ships no type hints
-    """Authlib's session, with `audience` on every token request, including its own refetch at expiry."""
+DPOP_TOKEN_TYPE = "dpop"  # noqa: S105 - a token_type name, not a secret
 
-    def __init__(self, audience: str | None, **kwargs: Any) -> None:
+
+class _TokenAuth(OAuth2Auth):  # type: ignore[misc]  # Authlib ships no type hints
+    """Authlib's token placement, plus RFC 9449 §7.1 for a DPoP token: `Authorization: DPoP <token>` and a
+    new proof for this request's method and URL (Authlib places Bearer tokens only)."""
+
+    def __call__(self, request: Any) -> Any:
+        self.ensure_active_token()  # Authlib's refetch at expiry, before the proof names the token
+        key: DPoPKey | None = getattr(self.client, "dpop_key", None)
+        if key is None or str(self.token.get("token_type", "")).lower() != DPOP_TOKEN_TYPE:
+            return super().__call__(request)
+        access_token = self.token["access_token"]
+        request.headers["Authorization"] = f"DPoP {access_token}"
+        request.headers["DPoP"] = key.proof(request.method, request.url, access_token)
+        return request
+
+
+class _TokenSession(OAuth2Session):  # type: ignore[misc]  # Authlib ships no type hints
+    """Authlib's session, with `audience` on every token request, including its own refetch at expiry, and
+    with a DPoP key, a proof on each of them (RFC 9449 §5)."""
+
+    token_auth_class = _TokenAuth
+
+    def __init__(self, audience: str | None, dpop_key: DPoPKey | None = None, **kwargs: Any) -> None:
+        self.dpop_key = dpop_key
         super().__init__(**kwargs)
         self.audience = audience
 
     def fetch_token(self, url: str | None = None, **kwargs: Any) -> Any:
         if self.audience is not None:
             kwargs.setdefault("audience", self.audience)
+        if self.dpop_key is not None:
+            token_url = url or self.metadata["token_endpoint"]
+            headers = dict(kwargs.pop("headers", None) or DEFAULT_HEADERS)
+            headers["DPoP"] = self.dpop_key.proof("POST", token_url)
+            kwargs["headers"] = headers
         return super().fetch_token(url, **kwargs)
 
 
@@ -131,12 +166,14 @@ class ItemsClient:
         scope: str | None = None,
         json_token_request: bool = False,
         timeout: float = TIMEOUT_SECONDS,
+        dpop_key: DPoPKey | None = None,
     ) -> None:
         self.api_url = api_url.rstrip("/")
         self.token_url = token_url
         self.token_requests = 0
         self.session = _TokenSession(
             audience,
+            dpop_key,
             client_id=client_id,
             client_secret=client_secret,
             scope=scope,
@@ -235,6 +272,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--audience", help="the API identifier (Auth0 requires it)")
     parser.add_argument("--scope", help="space-separated scopes to ask for (default: all the client has)")
     parser.add_argument("--json", action="store_true", help="send the token request as JSON (Auth0)")
+    parser.add_argument(
+        "--dpop", action="store_true", help="DPoP (RFC 9449): a key for this run, a proof with every request"
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("me")
     listing = commands.add_parser("list")
@@ -256,6 +296,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         audience=args.audience,
         scope=args.scope,
         json_token_request=args.json,
+        dpop_key=DPoPKey() if args.dpop else None,
     )
     calls: dict[str, Callable[[], Any]] = {
         "me": client.me,

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 
 from fuzz.common import ROOT, code_roots
 
-TARGETS = ("authorizer", "handler")
+TARGETS = ("authorizer", "dpop", "handler")
 WORK_DIR = ROOT / ".local" / "fuzz"
 
 
@@ -61,9 +61,7 @@ def run_target(target: str, seconds: int, inputs: Sequence[str] = ()) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m fuzz", description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "targets", nargs="*", metavar="TARGET", help=f"{' or '.join(TARGETS)} (default: both)"
-    )
+    parser.add_argument("targets", nargs="*", metavar="TARGET", help=f"{' or '.join(TARGETS)} (default: all)")
     parser.add_argument("--seconds", type=int, default=600, help="per target (default 600)")
     parser.add_argument("--replay", nargs="+", default=[], metavar="FILE", help="run only these inputs")
     args = parser.parse_args(argv)

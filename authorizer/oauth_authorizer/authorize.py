@@ -7,7 +7,8 @@ from typing import Any, NamedTuple
 from oauth_authorizer.errors import Reason
 from oauth_authorizer.events import AuthorizationRequest
 from oauth_authorizer.policy import RouteAuthority, iam_response, parse_arn, simple_response
-from oauth_authorizer.tokens import Claims, TokenVerifier, bearer_token
+from oauth_authorizer.senders import SenderConstraints
+from oauth_authorizer.tokens import Claims, TokenVerifier, credentials
 
 
 class Decision(NamedTuple):
@@ -19,10 +20,17 @@ class Decision(NamedTuple):
     response: dict[str, Any]
 
 
-def authorize(request: AuthorizationRequest, verifier: TokenVerifier, authority: RouteAuthority) -> Decision:
+def authorize(
+    request: AuthorizationRequest,
+    verifier: TokenVerifier,
+    senders: SenderConstraints,
+    authority: RouteAuthority,
+) -> Decision:
     """Raises Rejected (→ 401) for any token failure; otherwise answers with what the scopes allow."""
     parse_arn(request.arn)  # a bad event is refused before the token is looked at
-    claims = verifier.verify(bearer_token(request.authorization))
+    presented = credentials(request.authorization)
+    claims = verifier.verify(presented.token)  # may be a cache hit: the token only, never the proof
+    senders.check(request, presented, claims)  # the proof and the binding: on every request
     answer = authority.answer(request.kind, request.arn, request.route_key, claims.scopes)
     if answer.policy is None:
         response = simple_response(claims, answer.allowed)

@@ -25,6 +25,13 @@ class Reason(StrEnum):
     ID_TOKEN = "id_token"  # noqa: S105 - an OpenID Connect ID token presented as an access token
     WRONG_TOKEN_TYPE = "wrong_token_type"  # noqa: S105 - a JOSE `typ` or type claim of another kind of JWT
     JWKS_UNAVAILABLE = "jwks_unavailable"
+    # Sender-constrained tokens (RFC 9449 DPoP, RFC 8705 certificate-bound): oauth_authorizer.senders.
+    DPOP_INVALID = "dpop_invalid"  # no proof, a bad proof, or the DPoP scheme where DPoP is off
+    DPOP_REPLAY = "dpop_replay"  # a proof's jti already seen within the window
+    DPOP_REPLAY_UNAVAILABLE = "dpop_replay_unavailable"  # the replay table cannot answer: fail closed
+    DPOP_BINDING = "dpop_binding"  # cnf.jkt is not the proof's key, a bound token as Bearer, or unbound
+    CERT_BINDING = "cert_binding"  # cnf["x5t#S256"] is not the client certificate's (or there is none)
+    UNSUPPORTED_BINDING = "unsupported_binding"  # a cnf member this authorizer cannot check: refused
     BAD_EVENT = "bad_event"
 
 

@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 from oauth_authorizer.errors import BadEvent
 
 _AUTHORIZATION = "authorization"
+_DPOP = "dpop"
 
 
 class EventKind(StrEnum):
@@ -32,6 +33,13 @@ class AuthorizationRequest(NamedTuple):
     arn: str
     route_key: str | None
     request_id: str | None
+    # What a DPoP proof (RFC 9449 §4.3) and a certificate binding (RFC 8705 §3) are checked against;
+    # a TOKEN event has none of them (API Gateway gives a TOKEN authorizer the Authorization header only).
+    dpop_proofs: tuple[str, ...] = ()  # every DPoP header value sent (exactly one is valid)
+    method: str | None = None
+    domain_name: str | None = None  # requestContext.domainName: the host the client called
+    path: str | None = None  # REST requestContext.path, HTTP API rawPath: the path the client called
+    client_cert_pem: str | None = None  # mutual TLS: the certificate API Gateway verified
 
 
 def read_event(event: Mapping[str, Any]) -> AuthorizationRequest:
@@ -48,54 +56,87 @@ def read_event(event: Mapping[str, Any]) -> AuthorizationRequest:
         )
     if event.get("version") == "2.0" and "routeArn" in event:
         route_key = event.get("routeKey")
+        context = _mapping(event.get("requestContext"))
+        authorization, proofs = _credentials(event.get("headers"), None)
         return AuthorizationRequest(
             kind=EventKind.HTTP_V2,
-            authorization=_authorization(event.get("headers"), None),
+            authorization=authorization,
             arn=_required_text(event, "routeArn"),
             route_key=route_key if isinstance(route_key, str) and route_key else None,
-            request_id=_request_id(event.get("requestContext")),
+            request_id=_optional_text(context.get("requestId")),
+            dpop_proofs=proofs,
+            method=_optional_text(_mapping(context.get("http")).get("method")),
+            domain_name=_optional_text(context.get("domainName")),
+            path=_optional_text(event.get("rawPath")),
+            client_cert_pem=_client_cert(context.get("authentication")),
         )
     if kind == "REQUEST" and "methodArn" in event:
         resource, method = event.get("resource"), event.get("httpMethod")
+        context = _mapping(event.get("requestContext"))
+        authorization, proofs = _credentials(event.get("headers"), event.get("multiValueHeaders"))
         return AuthorizationRequest(
             kind=EventKind.REST_REQUEST,
-            authorization=_authorization(event.get("headers"), event.get("multiValueHeaders")),
+            authorization=authorization,
             arn=_required_text(event, "methodArn"),
             route_key=f"{method} {resource}"
             if isinstance(resource, str) and isinstance(method, str)
             else None,
-            request_id=_request_id(event.get("requestContext")),
+            request_id=_optional_text(context.get("requestId")),
+            dpop_proofs=proofs,
+            method=_optional_text(method),
+            domain_name=_optional_text(context.get("domainName")),
+            path=_optional_text(context.get("path")),
+            client_cert_pem=_client_cert(context.get("identity")),
         )
     raise BadEvent("not a TOKEN, REQUEST or HTTP API 2.0 authorizer event")
 
 
-def _authorization(headers: object, multi_value_headers: object) -> str | None:
-    """The Authorization header, its name in any letter case (RFC 9110 §5.1).
+def _credentials(headers: object, multi_value_headers: object) -> tuple[str | None, tuple[str, ...]]:
+    """The Authorization header and every DPoP header, their names in any letter case (RFC 9110 §5.1).
 
     Two Authorization headers are refused rather than one picked: RFC 6750 §2 allows one method of
-    sending the token, and whichever we picked may not be the one the API later reads.
+    sending the token, and whichever we picked may not be the one the API later reads. Every DPoP value is
+    kept, so that more than one is refused where a proof is checked (RFC 9449 §4.3, check 1): REST's
+    `headers` holds the last of repeated headers and `multiValueHeaders` all of them; HTTP API joins
+    repeated headers with commas (which no compact JWS holds).
     """
-    values = [value for name, value in _items(headers) if name.lower() == _AUTHORIZATION]
-    sent = sum(
-        len(multi) if isinstance(multi, list) else 1
-        for name, multi in _items(multi_value_headers)
-        if name.lower() == _AUTHORIZATION
-    )
-    if len(values) > 1 or sent > 1:
+    authorization: list[object] = []
+    proofs: list[str] = []
+    for name, value in _items(headers):
+        lowered = name.lower()
+        if lowered == _AUTHORIZATION:
+            authorization.append(value)
+        elif lowered == _DPOP and isinstance(value, str):
+            proofs.extend(part.strip(" \t") for part in value.split(","))  # RFC 9110 §5.5: OWS
+    sent = 0
+    multi_proofs: list[str] = []
+    for name, multi in _items(multi_value_headers):
+        lowered = name.lower()
+        if lowered == _AUTHORIZATION:
+            sent += len(multi) if isinstance(multi, list) else 1
+        elif lowered == _DPOP and isinstance(multi, list):
+            multi_proofs.extend(value.strip(" \t") for value in multi if isinstance(value, str))
+    if len(authorization) > 1 or sent > 1:
         raise BadEvent("the request has more than one Authorization header")
-    return _optional_text(values[0]) if values else None
+    if len(multi_proofs) > len(proofs):
+        proofs = multi_proofs
+    return (_optional_text(authorization[0]) if authorization else None), tuple(proofs)
+
+
+def _client_cert(identity: object) -> str | None:
+    """The PEM of the client certificate API Gateway verified with mutual TLS (REST
+    requestContext.identity.clientCert, HTTP API requestContext.authentication.clientCert)."""
+    return _optional_text(_mapping(_mapping(identity).get("clientCert")).get("clientCertPem"))
+
+
+def _mapping(value: object) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
 
 
 def _items(headers: object) -> list[tuple[str, object]]:
     if not isinstance(headers, Mapping):
         return []
     return [(name, value) for name, value in headers.items() if isinstance(name, str)]
-
-
-def _request_id(context: object) -> str | None:
-    if isinstance(context, Mapping):
-        return _optional_text(context.get("requestId"))
-    return None
 
 
 def _required_text(event: Mapping[str, Any], field: str) -> str:

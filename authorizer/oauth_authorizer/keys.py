@@ -20,7 +20,7 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
 
-from jwt import PyJWK, PyJWTError
+from jwt import InvalidKeyError, PyJWK, PyJWTError
 
 from oauth_authorizer.errors import ConfigurationError, KeySetUnavailable, Reason, TokenRejected
 from oauth_authorizer.settings import IssuerSettings, KeySetPolicy, Settings, check_fetchable_url
@@ -28,6 +28,29 @@ from oauth_authorizer.settings import IssuerSettings, KeySetPolicy, Settings, ch
 # Which algorithms a key of each type can verify when the JWK does not name its own `alg`.
 _RSA = frozenset({"RS256", "RS384", "RS512", "PS256", "PS384", "PS512"})
 _BY_CURVE = {"P-256": "ES256", "P-384": "ES384", "P-521": "ES512", "Ed25519": "EdDSA", "Ed448": "EdDSA"}
+# RFC 9864's fully-specified names, and the polymorphic algorithm each is one curve of. Current issuers and
+# clients sign under them (oidc-provider and panva's `dpop`: `alg: Ed25519`), PyJWT 2.15 only knows
+# `EdDSA`: a key bound to `Ed25519` is PyJWT's EdDSA key under that name (the same Ed25519 signature
+# check), and an allowlist that admits `EdDSA` admits its Ed25519 form too.
+FULLY_SPECIFIED = {"Ed25519": "EdDSA"}
+
+
+def admitted(algorithms: Iterable[str]) -> frozenset[str]:
+    """The algorithm names an allowlist admits: its own, and the fully-specified forms of each."""
+    names = frozenset(algorithms)
+    return names | {name for name, family in FULLY_SPECIFIED.items() if family in names}
+
+
+def pyjwk_for(jwk: Mapping[str, Any], alg: str) -> PyJWK:
+    """The PyJWK that verifies `alg` with this JWK (PyJWTError if the key does not fit it)."""
+    family = FULLY_SPECIFIED.get(alg)
+    if family is None:
+        return PyJWK(dict(jwk), algorithm=alg)
+    if jwk.get("kty") != "OKP" or jwk.get("crv") != alg:
+        raise InvalidKeyError(f"{alg} needs an OKP {alg} key")
+    key = PyJWK(dict(jwk), algorithm=family)
+    key.algorithm_name = alg  # PyJWS then verifies `alg` tokens with this key's (EdDSA) algorithm
+    return key
 
 
 class KeySetEvent(StrEnum):
@@ -66,7 +89,7 @@ class KeySet:
         """
         if not isinstance(document, Mapping) or not isinstance(document.get("keys"), list):
             raise KeySetUnavailable("the JWKS document is not a JWK Set")
-        allowed = frozenset(algorithms)
+        allowed = admitted(algorithms)
         keys: dict[str | None, dict[str, PyJWK]] = {}
         used: list[object] = []
         for index, jwk in enumerate(document["keys"]):
@@ -105,7 +128,7 @@ def _bound_key(jwk: object, allowed: frozenset[str]) -> dict[str, PyJWK]:
     bound: dict[str, PyJWK] = {}
     for alg in sorted(_algorithms_for(jwk) & allowed):
         try:
-            bound[alg] = PyJWK(jwk, algorithm=alg)
+            bound[alg] = pyjwk_for(jwk, alg)
         except PyJWTError:  # the key does not fit the algorithm (type, curve) or is unreadable
             continue
     return bound
@@ -128,10 +151,13 @@ def _algorithms_for(jwk: Mapping[str, Any]) -> frozenset[str]:
         crv = jwk.get("crv")
         alg = _BY_CURVE.get(crv) if isinstance(crv, str) else None
         fitting = frozenset({alg}) if alg and (alg == "EdDSA") == (kty == "OKP") else frozenset()
+        if fitting and crv in FULLY_SPECIFIED:
+            fitting |= {crv}  # `Ed25519` (RFC 9864) as well as `EdDSA`
     declared = jwk.get("alg")
     if declared is None:
         return fitting
-    return fitting & {declared} if isinstance(declared, str) else frozenset()
+    # A key declared for `EdDSA` verifies its curve's fully-specified form too (RFC 9864 §2).
+    return fitting & admitted({declared}) if isinstance(declared, str) else frozenset()
 
 
 class KeySetCache:

@@ -7,6 +7,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit
@@ -16,7 +17,7 @@ from oauth_authorizer.profiles import DEFAULT_PROFILE, PROFILES, Profile
 from oauth_authorizer.routes import RouteTable, parse_route_scopes
 
 ASYMMETRIC_ALGORITHMS = frozenset(
-    {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
+    {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA", "Ed25519"}
 )
 DEFAULT_ALGORITHMS = ("RS256",)
 DEFAULT_LEEWAY_SECONDS = 30
@@ -28,6 +29,32 @@ DEFAULT_METRICS_NAMESPACE = "OAuthProtectedApi"
 _TRUE = frozenset({"true", "1", "yes", "on"})
 _FALSE = frozenset({"false", "0", "no", "off", ""})
 _SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5B\x5D-\x7E]+")  # RFC 6749 §3.3 scope-token
+DEFAULT_DPOP_ALGORITHMS = ("ES256", "RS256", "PS256", "EdDSA")
+DEFAULT_DPOP_IAT_WINDOW_SECONDS = 60
+MAX_DPOP_IAT_WINDOW_SECONDS = 600
+_TABLE_NAME = re.compile(r"[A-Za-z0-9_.-]{3,255}")  # DynamoDB's table-name rule
+
+
+class DpopMode(StrEnum):
+    """An issuer's DPoP policy (RFC 9449), as Auth0's per-API setting: none, allowed or required."""
+
+    OFF = "off"  # the DPoP scheme is refused; a DPoP-bound token is refused as well
+    ALLOWED = "allowed"  # DPoP-bound tokens need a valid proof; unbound bearer tokens keep working
+    REQUIRED = "required"  # every token must be DPoP-bound and come with a proof
+
+
+_DPOP_MODES = {mode.value: mode for mode in DpopMode}
+
+
+@dataclass(frozen=True, slots=True)
+class DpopSettings:
+    """How DPoP proofs are checked, for every issuer whose `dpop` is not off."""
+
+    iat_window_seconds: int = DEFAULT_DPOP_IAT_WINDOW_SECONDS
+    algorithms: tuple[str, ...] = DEFAULT_DPOP_ALGORITHMS
+    # A DynamoDB table that remembers proof `jti`s across execution environments (memory always does).
+    replay_table: str | None = None
+    dynamodb_endpoint_url: str | None = None  # DynamoDB Local, for the local stack and tests
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +87,7 @@ class IssuerSettings:
     require_at_jwt: bool = False
     # This issuer's scope names → the names ROUTE_SCOPES uses (unmapped scopes pass through).
     scope_map: Mapping[str, str] = MappingProxyType({})
+    dpop: DpopMode = DpopMode.OFF
     # Where this issuer was configured, for error messages: "ISSUER" or "ISSUERS[2]".
     source: str = "ISSUER"
 
@@ -85,6 +113,12 @@ class Settings:
     token_cache_seconds: int = DEFAULT_TOKEN_CACHE_SECONDS
     metrics_namespace: str = DEFAULT_METRICS_NAMESPACE
     key_set: KeySetPolicy = KeySetPolicy()
+    dpop: DpopSettings = DpopSettings()
+
+    @property
+    def dpop_enabled(self) -> bool:
+        """Whether any issuer accepts DPoP (only then are proofs ever checked)."""
+        return any(issuer.dpop is not DpopMode.OFF for issuer in self.issuers)
 
 
 # The single-issuer form's variables, by the ISSUERS entry key each one stands for.
@@ -98,7 +132,7 @@ _SINGLE_NAMES = {
     "scope_map": "SCOPE_MAP",
 }
 SINGLE_ISSUER_VARIABLES = tuple(_SINGLE_NAMES.values())
-# The keys of an ISSUERS entry. `dpop` is reserved for sender-constrained tokens (only "off" today).
+# The keys of an ISSUERS entry (`dpop` defaults to the DPOP variable, which serves both forms).
 ENTRY_KEYS = frozenset({*_SINGLE_NAMES, "require_at_jwt", "dpop"})
 # JWK members that only a private (or symmetric) key has (RFC 7518 §6.2.2, §6.3.2, §6.4.1).
 PRIVATE_JWK_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
@@ -107,15 +141,16 @@ PRIVATE_JWK_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 def load_settings(environ: Mapping[str, str]) -> Settings:
     """Read every variable; the first bad one raises ConfigurationError naming it."""
     raw_issuers = environ.get("ISSUERS", "").strip()
+    dpop = _dpop_mode("DPOP", environ.get("DPOP", "").strip() or DpopMode.OFF.value)
     if raw_issuers:
         combined = [name for name in SINGLE_ISSUER_VARIABLES if environ.get(name, "").strip()]
         if combined:
             raise ConfigurationError(
                 "ISSUERS", f"cannot be combined with the single-issuer variables ({', '.join(combined)})"
             )
-        issuers = _issuer_entries(raw_issuers)
+        issuers = _issuer_entries(raw_issuers, dpop)
     else:
-        issuers = (_single_issuer(environ),)
+        issuers = (_single_issuer(environ, dpop),)
     return Settings(
         issuers=issuers,
         leeway_seconds=_seconds(
@@ -131,10 +166,45 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         ),
         metrics_namespace=environ.get("POWERTOOLS_METRICS_NAMESPACE", "").strip()
         or DEFAULT_METRICS_NAMESPACE,
+        dpop=_dpop_settings(environ),
     )
 
 
-def _single_issuer(environ: Mapping[str, str]) -> IssuerSettings:
+def _dpop_mode(variable: str, raw: object) -> DpopMode:
+    mode = _DPOP_MODES.get(raw) if isinstance(raw, str) else None
+    if mode is None:
+        raise ConfigurationError(variable, f"{raw!r} is not one of {', '.join(_DPOP_MODES)}")
+    return mode
+
+
+def _dpop_settings(environ: Mapping[str, str]) -> DpopSettings:
+    table = environ.get("DPOP_REPLAY_TABLE", "").strip() or None
+    if table is not None and not _TABLE_NAME.fullmatch(table):
+        raise ConfigurationError("DPOP_REPLAY_TABLE", f"{table!r} is not a DynamoDB table name")
+    endpoint = environ.get("DYNAMODB_ENDPOINT_URL", "").strip() or None
+    if endpoint is not None:
+        parts = urlsplit(endpoint)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigurationError("DYNAMODB_ENDPOINT_URL", "must be empty or an http(s) URL")
+    window = _seconds(
+        "DPOP_IAT_WINDOW_SECONDS",
+        environ.get("DPOP_IAT_WINDOW_SECONDS", ""),
+        DEFAULT_DPOP_IAT_WINDOW_SECONDS,
+        MAX_DPOP_IAT_WINDOW_SECONDS,
+        minimum=1,
+    )
+    raw_algorithms = environ.get("DPOP_ALGORITHMS", "")
+    return DpopSettings(
+        iat_window_seconds=window,
+        algorithms=_algorithms(raw_algorithms, "DPOP_ALGORITHMS")
+        if raw_algorithms.strip()
+        else DEFAULT_DPOP_ALGORITHMS,
+        replay_table=table,
+        dynamodb_endpoint_url=endpoint,
+    )
+
+
+def _single_issuer(environ: Mapping[str, str], dpop: DpopMode) -> IssuerSettings:
     issuer = environ.get("ISSUER", "").strip()
     if not issuer:
         raise ConfigurationError("ISSUER", "is required (or ISSUERS, for several issuers)")
@@ -156,10 +226,11 @@ def _single_issuer(environ: Mapping[str, str]) -> IssuerSettings:
         jwks=_inline_jwks("JWKS", _json("JWKS", raw_jwks)) if raw_jwks else None,
         algorithms=_algorithms(environ.get("ALLOWED_ALGORITHMS", "")),
         scope_map=_scope_map("SCOPE_MAP", _json("SCOPE_MAP", raw_map)) if raw_map else MappingProxyType({}),
+        dpop=dpop,
     )
 
 
-def _issuer_entries(raw: str) -> tuple[IssuerSettings, ...]:
+def _issuer_entries(raw: str, dpop: DpopMode) -> tuple[IssuerSettings, ...]:
     entries = _json("ISSUERS", raw)
     if not isinstance(entries, list):
         raise ConfigurationError("ISSUERS", "is not a JSON array of issuer objects")
@@ -168,7 +239,7 @@ def _issuer_entries(raw: str) -> tuple[IssuerSettings, ...]:
     issuers: list[IssuerSettings] = []
     seen: dict[str, str] = {}
     for index, entry in enumerate(entries):
-        issuer = _issuer_entry(f"ISSUERS[{index}]", entry)
+        issuer = _issuer_entry(f"ISSUERS[{index}]", entry, dpop)
         if issuer.issuer in seen:
             raise ConfigurationError(
                 f"ISSUERS[{index}].issuer",
@@ -179,7 +250,7 @@ def _issuer_entries(raw: str) -> tuple[IssuerSettings, ...]:
     return tuple(issuers)
 
 
-def _issuer_entry(source: str, entry: object) -> IssuerSettings:
+def _issuer_entry(source: str, entry: object, default_dpop: DpopMode) -> IssuerSettings:
     if not isinstance(entry, dict):
         raise ConfigurationError(source, "is not a JSON object")
     unknown = sorted(set(entry) - ENTRY_KEYS)
@@ -213,9 +284,7 @@ def _issuer_entry(source: str, entry: object) -> IssuerSettings:
     require_at_jwt = entry.get("require_at_jwt", False)
     if not isinstance(require_at_jwt, bool):
         raise ConfigurationError(f"{source}.require_at_jwt", "is not true or false")
-    dpop = entry.get("dpop", "off")
-    if dpop != "off":
-        raise ConfigurationError(f"{source}.dpop", f'{dpop!r} is not supported (reserved; only "off" today)')
+    dpop = _dpop_mode(f"{source}.dpop", entry["dpop"]) if "dpop" in entry else default_dpop
     return IssuerSettings(
         issuer=issuer,
         audiences=_audience_list(f"{source}.audiences", entry.get("audiences")),
@@ -229,6 +298,7 @@ def _issuer_entry(source: str, entry: object) -> IssuerSettings:
         scope_map=_scope_map(f"{source}.scope_map", entry["scope_map"])
         if "scope_map" in entry
         else MappingProxyType({}),
+        dpop=dpop,
         source=source,
     )
 
@@ -339,15 +409,15 @@ def _algorithms(raw: str, variable: str = "ALLOWED_ALGORITHMS") -> tuple[str, ..
     return tuple(dict.fromkeys(names))
 
 
-def _seconds(variable: str, raw: str, default: int, maximum: int) -> int:
+def _seconds(variable: str, raw: str, default: int, maximum: int, minimum: int = 0) -> int:
     if not raw.strip():
         return default
     try:
         seconds = int(raw)
     except ValueError:
         raise ConfigurationError(variable, f"{raw!r} is not a whole number of seconds") from None
-    if not 0 <= seconds <= maximum:
-        raise ConfigurationError(variable, f"must be between 0 and {maximum}")
+    if not minimum <= seconds <= maximum:
+        raise ConfigurationError(variable, f"must be between {minimum} and {maximum}")
     return seconds
 
 

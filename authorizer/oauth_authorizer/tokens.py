@@ -6,6 +6,7 @@ import binascii
 import json
 import re
 from collections.abc import Iterable, Mapping
+from enum import StrEnum
 from functools import lru_cache
 from typing import Any, NamedTuple, Protocol
 
@@ -14,6 +15,7 @@ from jwt.api_jws import PyJWS
 from jwt.api_jwt import PyJWT
 
 from oauth_authorizer.errors import Reason, TokenRejected
+from oauth_authorizer.keys import admitted
 from oauth_authorizer.profiles import (
     ACCESS_TOKEN_TYPES,
     ID_TOKEN_CLAIMS,
@@ -43,6 +45,21 @@ class Claims(NamedTuple):
     client_id: str
     grant_type: str
     issuer: str
+    # The token's confirmation (RFC 7800 `cnf`): the key or certificate it is bound to, if any.
+    jkt: str | None = None  # RFC 9449 §6.1: the RFC 7638 thumbprint of the client's DPoP key
+    x5t_s256: str | None = None  # RFC 8705 §3.1: the SHA-256 of the client certificate's DER
+
+
+class Scheme(StrEnum):
+    """How the request presents its access token (the Authorization header's scheme)."""
+
+    BEARER = "bearer"  # RFC 6750
+    DPOP = "dpop"  # RFC 9449 §7.1: with a DPoP proof in the DPoP header
+
+
+class Credentials(NamedTuple):
+    scheme: Scheme
+    token: str
 
 
 class KeyResolver(Protocol):
@@ -103,6 +120,9 @@ class _StrictJWT(PyJWT):
 _JWS = _StrictJWS()
 _JWT = _StrictJWT()
 _SIGNATURE_OPTIONS = _JWT._get_sig_options()
+# The same strict JWS and options for DPoP proofs (oauth_authorizer.dpop).
+JWS = _JWS
+SIGNATURE_OPTIONS = _SIGNATURE_OPTIONS
 
 
 @lru_cache(maxsize=64)  # an issuer signs all its tokens under a handful of distinct headers
@@ -135,8 +155,13 @@ def _unverified_payload(segment: str) -> dict[str, Any]:
     return payload
 
 
-def bearer_token(authorization: str | None) -> str:
-    """The token of an `Authorization: Bearer <token>` value (scheme in any letter case, RFC 6750).
+_SCHEMES = {"bearer": Scheme.BEARER, "dpop": Scheme.DPOP}
+
+
+def credentials(authorization: str | None) -> Credentials:
+    """The scheme and token of an `Authorization: Bearer <token>` (RFC 6750) or `Authorization: DPoP
+    <token>` (RFC 9449 §7.1) value, the scheme in any letter case. Whether DPoP is accepted, and the
+    proof, are the sender-constraint check's (oauth_authorizer.senders).
 
     RFC 6750 §2.1 separates scheme and token by spaces (`1*SP`): a tab or any other whitespace is not a
     separator, so `Bearer<TAB><token>` is not the Bearer scheme. Other whitespace inside the token is
@@ -150,11 +175,12 @@ def bearer_token(authorization: str | None) -> str:
     parts = [part for part in authorization.split(" ") if part]
     if not parts:
         raise TokenRejected("no Authorization header", Reason.MISSING_TOKEN)
-    if parts[0].lower() != "bearer":
-        raise TokenRejected("Authorization scheme is not Bearer", Reason.MISSING_TOKEN)
+    scheme = _SCHEMES.get(parts[0].lower())
+    if scheme is None:
+        raise TokenRejected("Authorization scheme is not Bearer or DPoP", Reason.MISSING_TOKEN)
     if len(parts) != 2:
-        raise TokenRejected("Bearer credentials are not one token", Reason.MALFORMED)
-    return parts[1]
+        raise TokenRejected("the credentials are not one token", Reason.MALFORMED)
+    return Credentials(scheme, parts[1])
 
 
 class _TrustedIssuer:
@@ -163,7 +189,7 @@ class _TrustedIssuer:
     def __init__(self, issuer: IssuerSettings, keys: KeyResolver) -> None:
         self.name = issuer.issuer
         self.keys = keys
-        self.algorithms = frozenset(issuer.algorithms)
+        self.algorithms = admitted(issuer.algorithms)
         self.audiences = list(issuer.audiences)
         self.profile = issuer.profile
         self.id_token_claims = issuer.profile.id_token_claims
@@ -326,6 +352,7 @@ def claims_from_payload(payload: Mapping[str, Any], issuer: _TrustedIssuer) -> C
     scopes = granted_scopes(payload, profile)
     if issuer.scope_map:
         scopes = frozenset(issuer.scope_map.get(scope, scope) for scope in scopes)
+    jkt, x5t_s256 = _confirmation(payload.get("cnf"))
     return Claims(
         subject=subject,
         expires_at=int(payload["exp"]),
@@ -340,7 +367,29 @@ def claims_from_payload(payload: Mapping[str, Any], issuer: _TrustedIssuer) -> C
         ),
         grant_type=_optional_string(payload, "gty"),
         issuer=issuer.name,
+        jkt=jkt,
+        x5t_s256=x5t_s256,
     )
+
+
+# The confirmation methods this authorizer checks (RFC 9449 §6.1, RFC 8705 §3.1).
+_CONFIRMATIONS = ("jkt", "x5t#S256")
+
+
+def _confirmation(cnf: object) -> tuple[str | None, str | None]:
+    """`cnf.jkt` and `cnf["x5t#S256"]`. A binding this authorizer cannot check (`jwk`, `kid`, ... of
+    RFC 7800) refuses the token: taking it as a bearer token would drop the binding its issuer put on it."""
+    if cnf is None:
+        return None, None
+    if not isinstance(cnf, dict) or not cnf:
+        raise TokenRejected("cnf is not a non-empty JSON object", Reason.INVALID_CLAIMS)
+    unknown = sorted(set(cnf) - set(_CONFIRMATIONS))
+    if unknown:
+        raise TokenRejected(f"cnf member {unknown[0][:40]!r} cannot be checked", Reason.UNSUPPORTED_BINDING)
+    values = [cnf.get(name) for name in _CONFIRMATIONS]
+    if not all(value is None or (isinstance(value, str) and value) for value in values):
+        raise TokenRejected("a cnf member is not a non-empty string", Reason.INVALID_CLAIMS)
+    return values[0], values[1]
 
 
 def granted_scopes(payload: Mapping[str, Any], profile: Profile) -> frozenset[str]:

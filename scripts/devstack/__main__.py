@@ -30,6 +30,18 @@ def parse_args(argv: Sequence[str] | None) -> StackOptions:
     parser.add_argument("--cache-ttl", type=int, help="AuthorizerCacheTtl (default: the template's; 0 = off)")
     parser.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="LogLevel")
     parser.add_argument(
+        "--dpop",
+        choices=["off", "allowed", "required"],
+        default="off",
+        help="DPoP (RFC 9449; default off, as the template): allowed/required select the REQUEST authorizer,"
+        " turn the authorizer cache off and create the replay table in DynamoDB Local",
+    )
+    parser.add_argument(
+        "--authorizer-type",
+        choices=["TOKEN", "REQUEST"],
+        help="AuthorizerType (default: REQUEST with --dpop allowed/required, else the template's TOKEN)",
+    )
+    parser.add_argument(
         "--persist",
         type=Path,
         metavar="DIR",
@@ -43,6 +55,11 @@ def parse_args(argv: Sequence[str] | None) -> StackOptions:
         help=f"fix a development client's secret ({', '.join(CLIENT_SCOPES)}; default: random per run)",
     )
     args = parser.parse_args(argv)
+    if args.dpop != "off" and args.authorizer_type == "TOKEN":
+        # As the template's DPoPNeedsRequestAuthorizer rule: a TOKEN authorizer never sees a DPoP proof.
+        parser.error(
+            "--dpop allowed/required needs the REQUEST authorizer (a TOKEN one never sees the proof)"
+        )
     try:
         client_secrets = parse_client_secrets(args.client_secret)
         dev_clients(client_secrets)  # an unknown client id fails here, as one usage line, not a traceback
@@ -57,6 +74,8 @@ def parse_args(argv: Sequence[str] | None) -> StackOptions:
         client_secrets=client_secrets,
         log_level=args.log_level,
         persist=args.persist,
+        dpop=args.dpop,
+        authorizer_type=args.authorizer_type,
     )
 
 

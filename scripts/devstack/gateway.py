@@ -21,7 +21,13 @@ Where the emulator differs from API Gateway, `CorrectedApigwService` corrects it
     the template defines it (the emulator answers a bare 403, and HEAD on a GET route with a 502);
   * a body that is not UTF-8 reaches the function base64-encoded, so the function answers it (the
     emulator fails with a 502 before invoking anything);
-  * an event larger than Lambda's 6 MB invocation limit is a 413, as Lambda refuses it (the RIE fails).
+  * an event larger than Lambda's 6 MB invocation limit is a 413, as Lambda refuses it (the RIE fails);
+  * REST events carry `requestContext.path` as the client sent it (the emulator puts the resource template
+    there, /items/{id}) and `requestContext.identity.clientCert` null (no mutual TLS locally), which DPoP's
+    `htu` and certificate binding read; `requestContext.domainName` is the request's Host (127.0.0.1:PORT);
+  * a REQUEST authorizer's event is API Gateway's: without the body (the emulator sends the whole route
+    event), and its cache key is the identity sources' values (the emulator gives none for REST, so every
+    caller would share one cached answer); with DPoP on, the template's TTL is 0: never cached.
 """
 
 from __future__ import annotations
@@ -401,6 +407,26 @@ class CorrectedApigwService(LocalApigwService):  # type: ignore[misc]  # samcli'
                 operation_name=route.operation_name,
                 api_type=route.event_type,
             )
+        if route.event_type == Route.API:
+            context = event.setdefault("requestContext", {})
+            # API Gateway: the path the client called (DPoP's htu is checked against it), not the resource.
+            context["path"] = flask_request.path
+            # No mutual TLS here: REST events then carry clientCert null (RFC 8705 binding reads it).
+            identity = context.get("identity")
+            if isinstance(identity, dict):
+                identity.setdefault("clientCert", None)
+        return event
+
+    def _generate_lambda_request_authorizer_event(
+        self, flask_request: Any, route: Route, lambda_authorizer: LambdaAuthorizer
+    ) -> dict[str, Any]:
+        # API Gateway's REST REQUEST authorizer event has the request's headers, path, query and context,
+        # but not its body; the emulator's is the whole route event plus type and methodArn.
+        event: dict[str, Any] = super()._generate_lambda_request_authorizer_event(
+            flask_request, route, lambda_authorizer
+        )
+        event.pop("body", None)
+        event.pop("isBase64Encoded", None)
         return event
 
     def _invoke_lambda_function(
@@ -432,7 +458,7 @@ class CorrectedApigwService(LocalApigwService):  # type: ignore[misc]  # samcli'
         method_arn = self._create_method_arn(request, route.event_type)
         name = lambda_authorizer.authorizer_name
         ttl = self.settings.authorizer_ttls.get(name, DEFAULT_AUTHORIZER_TTL)
-        identity = self._identity_value(auth_lambda_event)
+        identity = self._identity_value(lambda_authorizer, auth_lambda_event)
         answer = self.authorizer_cache.get(name, identity)
         if answer is None:
             answer = self._call_authorizer(lambda_authorizer, auth_lambda_event)
@@ -454,11 +480,16 @@ class CorrectedApigwService(LocalApigwService):  # type: ignore[misc]  # samcli'
         route_lambda_event.setdefault("requestContext", {})["authorizer"] = context
 
     @staticmethod
-    def _identity_value(auth_lambda_event: Mapping[str, Any]) -> str:
-        # TOKEN authorizers: the token; REQUEST authorizers: the identity sources joined as API Gateway does.
-        return str(
-            auth_lambda_event.get("authorizationToken") or auth_lambda_event.get("identitySource") or ""
-        )
+    def _identity_value(lambda_authorizer: LambdaAuthorizer, auth_lambda_event: Mapping[str, Any]) -> str:
+        # TOKEN authorizers: the token; REQUEST authorizers: the identity sources' values, as API Gateway
+        # keys its cache (the emulator's REST REQUEST event has no identitySource).
+        if lambda_authorizer.type == LambdaAuthorizer.TOKEN:
+            return str(auth_lambda_event.get("authorizationToken") or "")
+        values = [
+            source.find_identity_value(headers=request.headers, querystring=request.query_string.decode())
+            for source in lambda_authorizer.identity_sources
+        ]
+        return json.dumps([None if value is None else str(value) for value in values])
 
     def _call_authorizer(self, lambda_authorizer: LambdaAuthorizer, event: dict[str, Any]) -> dict[str, Any]:
         """Invoke the authorizer: its answer if it is a well-formed policy, else the gateway's answer."""

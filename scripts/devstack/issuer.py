@@ -8,7 +8,10 @@ Endpoints, all on http://127.0.0.1:PORT:
   GET  /.well-known/openid-configuration   discovery (issuer, jwks_uri, token_endpoint, ...)
   GET  /.well-known/jwks.json              the public signing key
   POST /oauth/token                        grant_type=client_credentials [&audience=...] [&scope=...]
-                                           as a form (RFC 6749) or, as Auth0 documents it, a JSON object
+                                           as a form (RFC 6749) or, as Auth0 documents it, a JSON object;
+                                           with a valid `DPoP` proof header (RFC 9449 §5), the token is
+                                           bound to the proof's key (`cnf.jkt`, `token_type: DPoP`), as
+                                           Auth0 binds it; a bad proof is 400 invalid_dpop_proof
 
 The signing key is generated once and kept in .local/issuer-key.json (gitignored), so that tokens it
 issued stay verifiable from one run to the next (events/*.json are signed by a key of their own, see
@@ -25,12 +28,15 @@ import os
 import secrets
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+import jwt as pyjwt
 from authlib.integrations.flask_oauth2 import AuthorizationServer  # type: ignore[import-untyped]
 from authlib.oauth2.base import OAuth2Error  # type: ignore[import-untyped]
 from authlib.oauth2.rfc6749 import ClientMixin, OAuth2Request  # type: ignore[import-untyped]
@@ -43,7 +49,7 @@ from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload  # type: ignore[i
 from authlib.oauth2.rfc6749.util import scope_to_list  # type: ignore[import-untyped]
 from authlib.oauth2.rfc9068 import JWTBearerTokenGenerator  # type: ignore[import-untyped]
 from flask import Flask, Response, jsonify, request
-from joserfc import jwt
+from joserfc import jwk, jwt
 from joserfc.jwk import RSAKey
 from werkzeug.datastructures import Headers
 
@@ -189,7 +195,99 @@ class AccessTokenGenerator(JWTBearerTokenGenerator):  # type: ignore[misc]  # Au
         return token
 
     def access_token_generator(self, client: DevClient, grant_type: str, user: object, scope: str) -> str:
-        return self.sign(self.claims(client, scope))
+        claims = self.claims(client, scope)
+        jkt = _BOUND_KEY.get()
+        if jkt is not None:
+            claims["cnf"] = {"jkt": jkt}  # RFC 9449 §6.1
+        return self.sign(claims)
+
+    def generate(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        token: dict[str, Any] = super().generate(*args, **kwargs)
+        if _BOUND_KEY.get() is not None:
+            token["token_type"] = "DPoP"  # noqa: S105 - RFC 9449 §5: a DPoP-scheme token, not a secret
+        return token
+
+
+# --- DPoP at the token endpoint (RFC 9449 §5) -------------------------------------------------------------
+# Authlib has no DPoP support (its issue is open since 2021): the proof is checked with PyJWT, and the
+# key's RFC 7638 thumbprint comes from joserfc (Authlib's own JOSE library). Written apart from the
+# authorizer's checks on purpose: this plays Auth0, whose binding the authorizer must accept.
+
+DPOP_ALGORITHMS = ("ES256", "RS256", "PS256", "EdDSA")
+DPOP_IAT_WINDOW_SECONDS = 60
+DPOP_PROOF_TYPE = "dpop+jwt"
+# Members of a private or symmetric JWK (RFC 7517/7518): a proof's jwk must be a public key.
+_PRIVATE_JWK_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
+_PROOF_CLAIMS = ("jti", "htm", "htu", "iat")
+# The thumbprint of the key the current token request proved (None: a bearer token). Set by the token
+# view around Authlib's token response, read by the token generator.
+_BOUND_KEY: ContextVar[str | None] = ContextVar("dpop_jkt", default=None)
+
+
+class InvalidDpopProofError(OAuth2Error):  # type: ignore[misc]  # Authlib ships no type hints
+    """RFC 9449 §5: the token request's DPoP proof is missing a part, malformed, or does not fit it."""
+
+    error = "invalid_dpop_proof"
+
+
+class DpopProofs:
+    """Checks token-request proofs: typ, an asymmetric alg, a public jwk and its signature, htm, htu,
+    iat within the window and a jti not seen within it. Gives the key's RFC 7638 thumbprint."""
+
+    def __init__(self, window: int = DPOP_IAT_WINDOW_SECONDS, clock: Callable[[], float] = time.time) -> None:
+        self.window = window
+        self._clock = clock
+        self._seen: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def verify(self, proofs: Sequence[str], method: str, url: str) -> str:
+        """The thumbprint of the key of the one proof in `proofs`, else InvalidDpopProofError."""
+        if len(proofs) != 1:
+            raise InvalidDpopProofError(description="Exactly one DPoP header is required.")
+        proof = proofs[0]
+        try:
+            header = pyjwt.get_unverified_header(proof)
+        except pyjwt.InvalidTokenError:
+            raise InvalidDpopProofError(description="The DPoP proof is not a JWS.") from None
+        public_jwk = header.get("jwk")
+        alg = header.get("alg")
+        if header.get("typ") != DPOP_PROOF_TYPE:
+            raise InvalidDpopProofError(description="The DPoP proof's typ must be dpop+jwt.")
+        if alg not in DPOP_ALGORITHMS:
+            raise InvalidDpopProofError(description="The DPoP proof's alg is not supported.")
+        if not isinstance(public_jwk, dict) or _PRIVATE_JWK_MEMBERS & set(public_jwk):
+            raise InvalidDpopProofError(description="The DPoP proof's jwk must be a public key.")
+        try:
+            key = pyjwt.PyJWK(public_jwk, algorithm=alg)
+            claims = pyjwt.decode(
+                proof,
+                key,
+                algorithms=[alg],
+                # iat is checked below, within the window both ways.
+                options={"require": list(_PROOF_CLAIMS), "verify_iat": False},
+            )
+        except (pyjwt.InvalidTokenError, pyjwt.PyJWKError, ValueError, TypeError):
+            raise InvalidDpopProofError(
+                description="The DPoP proof's signature or claims are invalid."
+            ) from None
+        self._check_claims(claims, method, url)
+        thumbprint: str = jwk.import_key(public_jwk).thumbprint()
+        return thumbprint
+
+    def _check_claims(self, claims: Mapping[str, Any], method: str, url: str) -> None:
+        now = self._clock()
+        iat, jti = claims["iat"], claims["jti"]
+        if claims["htm"] != method or claims["htu"] != url:
+            raise InvalidDpopProofError(description="The DPoP proof is for another method or URL.")
+        if not isinstance(iat, int | float) or not abs(now - iat) <= self.window:
+            raise InvalidDpopProofError(description="The DPoP proof's iat is outside the accepted window.")
+        if not isinstance(jti, str) or not jti:
+            raise InvalidDpopProofError(description="The DPoP proof has no jti.")
+        with self._lock:
+            self._seen = {seen: until for seen, until in self._seen.items() if until > now}
+            if jti in self._seen:
+                raise InvalidDpopProofError(description="The DPoP proof's jti was already used.")
+            self._seen[jti] = now + self.window
 
 
 # --- the token endpoint ----------------------------------------------------------------------------------
@@ -283,6 +381,7 @@ class IssuerConfig:
             "id_token_signing_alg_values_supported": ["RS256"],
             "response_types_supported": ["token"],
             "subject_types_supported": ["public"],
+            "dpop_signing_alg_values_supported": list(DPOP_ALGORITHMS),  # RFC 9449 §5.1
         }
 
     def generator(self) -> AccessTokenGenerator:
@@ -300,6 +399,8 @@ def create_app(config: IssuerConfig) -> Flask:
     server.audience = config.audience
     server.register_grant(DevClientCredentialsGrant)
     server.register_token_generator("default", config.generator())
+    dpop_proofs = DpopProofs()
+    token_endpoint = config.base_url + TOKEN_PATH
 
     @app.get(DISCOVERY_PATH)
     @app.get("/.well-known/oauth-authorization-server")
@@ -320,7 +421,18 @@ def create_app(config: IssuerConfig) -> Flask:
                 error_response: Response = server.handle_error_response(None, error)
                 return error_response
             oauth_request = JsonTokenRequest(request.method, request.url, request.headers, params)
-        response: Response = server.create_token_response(oauth_request)
+        jkt = None
+        if "DPoP" in request.headers:
+            try:
+                jkt = dpop_proofs.verify(request.headers.getlist("DPoP"), request.method, token_endpoint)
+            except InvalidDpopProofError as error:
+                dpop_error: Response = server.handle_error_response(None, error)
+                return dpop_error
+        bound = _BOUND_KEY.set(jkt)
+        try:
+            response: Response = server.create_token_response(oauth_request)
+        finally:
+            _BOUND_KEY.reset(bound)
         return response
 
     return app

@@ -38,6 +38,11 @@ class StackOptions:
     log_level: str | None = None
     # DynamoDB Local's data directory; None: in memory (a restart of DynamoDB Local loses every item).
     persist: Path | None = None
+    # The template's DPoP parameter: off (its default), allowed or required. Not off selects the REQUEST
+    # authorizer (the template refuses DPoP on a TOKEN one) and creates the replay table.
+    dpop: str = "off"
+    # The template's AuthorizerType; None: REQUEST with DPoP, else the template's default (TOKEN).
+    authorizer_type: str | None = None
 
 
 @dataclass
@@ -55,7 +60,9 @@ class LocalStack:
 
     def instructions(self) -> str:
         """The URLs, the development clients and ready-to-paste curl commands."""
-        return usage(self.api_url, self.issuer)
+        return usage(
+            self.api_url, self.issuer, self.specs[AUTHORIZER_FUNCTION].environment.get("DPOP", "off")
+        )
 
 
 def stack_parameters(issuer: IssuerProcess, options: StackOptions) -> dict[str, str]:
@@ -70,6 +77,11 @@ def stack_parameters(issuer: IssuerProcess, options: StackOptions) -> dict[str, 
         params["AuthorizerCacheTtl"] = str(options.cache_ttl)
     if options.log_level is not None:
         params["LogLevel"] = options.log_level
+    if options.dpop != "off":
+        params["DPoP"] = options.dpop
+        params["AuthorizerType"] = "REQUEST"
+    if options.authorizer_type is not None:
+        params["AuthorizerType"] = options.authorizer_type
     return params
 
 
@@ -96,9 +108,15 @@ def local_stack(options: StackOptions | None = None, log_sink: IO[str] | None = 
             name: dynamic_reference_overrides(spec.environment) for name, spec in template_specs.items()
         }
         overrides[API_FUNCTION]["DYNAMODB_ENDPOINT_URL"] = dynamodb.endpoint_url
+        # With DPoP on, the authorizer's jti replay table (DPOP_REPLAY_TABLE) lives in DynamoDB Local too.
+        replay_table = template_specs[AUTHORIZER_FUNCTION].environment.get("DPOP_REPLAY_TABLE", "")
+        if replay_table:
+            overrides[AUTHORIZER_FUNCTION]["DYNAMODB_ENDPOINT_URL"] = dynamodb.endpoint_url
         specs = function_specs(stacks, overrides)
         dynamodb.create_table(table_name)
         dynamodb.create_table(idempotency_table, "IdempotencyTable")
+        if replay_table:
+            dynamodb.create_table(replay_table, "DPoPReplayTable")
 
         functions: dict[str, RieFunction] = {}
         for name, spec in specs.items():
@@ -126,7 +144,7 @@ def _route_curl(method: str, path: str, base: str) -> str:
     return f'curl -s {flag}{auth} "{url}"'
 
 
-def usage(api_url: str, issuer: IssuerProcess) -> str:
+def usage(api_url: str, issuer: IssuerProcess, dpop: str = "off") -> str:
     """What `python -m devstack` prints once everything is up."""
     admin = issuer.config.clients["dev-admin"]
     extract = "python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])'"
@@ -167,6 +185,16 @@ def usage(api_url: str, issuer: IssuerProcess) -> str:
             "Or with the example client (Authlib; it gets and renews the token itself):",
             f"  {client} me",
             f"  {client} create 'first item'",
+            *(
+                [
+                    "",
+                    f"DPoP is {dpop} (REQUEST authorizer, no authorizer cache): with --dpop the client binds",
+                    "its token to a key of its own and sends a proof with every call (README, DPoP):",
+                    f"  {client} --dpop me",
+                ]
+                if dpop != "off"
+                else []
+            ),
             "",
             "Press Ctrl-C to stop.",
         ]

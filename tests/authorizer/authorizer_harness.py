@@ -34,6 +34,9 @@ ROUTE_SCOPES = {
     "DELETE /items/{id}": ["delete:items"],
 }
 ARN_PREFIX = "arn:aws:execute-api:eu-west-1:123456789012:abc123/v1"
+# requestContext.domainName as API Gateway gives it on the execute-api endpoint (REST and HTTP API)
+REST_DOMAIN = "abc123.execute-api.eu-west-1.amazonaws.com"
+HTTP_DOMAIN = "def456.execute-api.eu-west-1.amazonaws.com"
 
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
 
@@ -231,7 +234,14 @@ def request_event(headers: dict[str, str], method: str = "GET", resource: str = 
         "queryStringParameters": {},
         "pathParameters": {"id": "42"} if "{id}" in resource else {},
         "stageVariables": {},
-        "requestContext": {"requestId": "rest-request-1", "stage": "v1", "httpMethod": method},
+        "requestContext": {
+            "requestId": "rest-request-1",
+            "stage": "v1",
+            "httpMethod": method,
+            "domainName": REST_DOMAIN,
+            "path": f"/v1{path}",  # the full path called: the stage first, on the execute-api endpoint
+            "identity": {"sourceIp": "203.0.113.7", "clientCert": None},
+        },
     }
 
 
@@ -246,7 +256,11 @@ def http_v2_event(headers: dict[str, str], method: str = "GET", route: str = "/i
         "rawPath": path,
         "rawQueryString": "",
         "headers": headers,
-        "requestContext": {"requestId": "http-request-1", "http": {"method": method, "path": path}},
+        "requestContext": {
+            "requestId": "http-request-1",
+            "domainName": HTTP_DOMAIN,
+            "http": {"method": method, "path": path},
+        },
     }
 
 

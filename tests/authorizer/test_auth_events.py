@@ -7,7 +7,7 @@ from types import MappingProxyType
 from typing import Any
 
 import pytest
-from authorizer_harness import ARN_PREFIX, http_v2_event, request_event, token_event
+from authorizer_harness import ARN_PREFIX, HTTP_DOMAIN, REST_DOMAIN, http_v2_event, request_event, token_event
 
 from oauth_authorizer.errors import BadEvent, Reason
 from oauth_authorizer.events import AuthorizationRequest, EventKind, read_event
@@ -44,6 +44,9 @@ def test_rest_request_event_reads_the_header_in_any_case_with_route_and_request_
         arn=f"{ARN_PREFIX}/GET/items/42",
         route_key="GET /items/{id}",
         request_id="rest-request-1",
+        method="GET",
+        domain_name=REST_DOMAIN,
+        path="/v1/items/42",
     )
 
 
@@ -55,6 +58,9 @@ def test_http_api_event_gives_its_route_arn_route_key_and_request_id() -> None:
         arn=HTTP_ARN,
         route_key="GET /items/{id}",
         request_id="http-request-1",
+        method="GET",
+        domain_name=HTTP_DOMAIN,
+        path="/items/42",
     )
 
 
@@ -79,22 +85,54 @@ def test_a_read_only_mapping_is_read_like_a_dict() -> None:
         (
             request_event({"Accept": "*/*"}),
             AuthorizationRequest(
-                EventKind.REST_REQUEST, None, f"{ARN_PREFIX}/GET/items", "GET /items", "rest-request-1"
+                EventKind.REST_REQUEST,
+                None,
+                f"{ARN_PREFIX}/GET/items",
+                "GET /items",
+                "rest-request-1",
+                method="GET",
+                domain_name=REST_DOMAIN,
+                path="/v1/items",
             ),
         ),
         (
             request_event({}) | {"headers": None, "multiValueHeaders": None},
             AuthorizationRequest(
-                EventKind.REST_REQUEST, None, f"{ARN_PREFIX}/GET/items", "GET /items", "rest-request-1"
+                EventKind.REST_REQUEST,
+                None,
+                f"{ARN_PREFIX}/GET/items",
+                "GET /items",
+                "rest-request-1",
+                method="GET",
+                domain_name=REST_DOMAIN,
+                path="/v1/items",
             ),
         ),
         (
             http_v2_event({}, "GET", "/items/{id}"),
-            AuthorizationRequest(EventKind.HTTP_V2, None, HTTP_ARN, "GET /items/{id}", "http-request-1"),
+            AuthorizationRequest(
+                EventKind.HTTP_V2,
+                None,
+                HTTP_ARN,
+                "GET /items/{id}",
+                "http-request-1",
+                method="GET",
+                domain_name=HTTP_DOMAIN,
+                path="/items/42",
+            ),
         ),
         (
             {k: v for k, v in http_v2_event({}, "GET", "/items/{id}").items() if k != "headers"},
-            AuthorizationRequest(EventKind.HTTP_V2, None, HTTP_ARN, "GET /items/{id}", "http-request-1"),
+            AuthorizationRequest(
+                EventKind.HTTP_V2,
+                None,
+                HTTP_ARN,
+                "GET /items/{id}",
+                "http-request-1",
+                method="GET",
+                domain_name=HTTP_DOMAIN,
+                path="/items/42",
+            ),
         ),
     ],
     ids=[
@@ -123,7 +161,7 @@ def test_optional_fields_of_the_wrong_type_read_as_absent() -> None:
     }
     # THEN only what is well-typed is read
     assert read_event(event) == AuthorizationRequest(
-        EventKind.REST_REQUEST, None, f"{ARN_PREFIX}/GET/items", None, None
+        EventKind.REST_REQUEST, None, f"{ARN_PREFIX}/GET/items", None, None, method="GET"
     )
 
 
@@ -225,3 +263,27 @@ def test_an_event_that_is_not_a_json_object_is_refused(event: Any) -> None:
 )
 def test_an_unknown_event_shape_is_refused(event: dict[str, Any]) -> None:
     assert bad_event(event) == UNKNOWN_SHAPE
+
+
+def test_dpop_headers_are_read_in_any_case_without_surrounding_whitespace() -> None:
+    # RFC 9110 §5.5: a field value has no leading or trailing whitespace (OWS is not part of it)
+    event = request_event({"Authorization": "DPoP t", "dpop": " a.b.c\t"})
+    assert read_event(event).dpop_proofs == ("a.b.c",)
+
+
+def test_every_dpop_value_is_kept_so_that_two_can_be_refused() -> None:
+    # REST keeps the last of repeated headers in `headers` and all in `multiValueHeaders`; HTTP API joins
+    # them with commas
+    rest = request_event({"Authorization": "DPoP t", "DPoP": "x.y.z"}) | {
+        "multiValueHeaders": {"Authorization": ["DPoP t"], "DPoP": ["a.b.c", "x.y.z"]}
+    }
+    http = http_v2_event({"authorization": "DPoP t", "dpop": "a.b.c,x.y.z"})
+    assert [read_event(rest).dpop_proofs, read_event(http).dpop_proofs] == [("a.b.c", "x.y.z")] * 2
+
+
+def test_the_client_certificate_is_read_where_each_api_kind_puts_it() -> None:
+    rest = request_event({"Authorization": "Bearer t"})
+    rest["requestContext"]["identity"]["clientCert"] = {"clientCertPem": "PEM-REST"}
+    http = http_v2_event({"authorization": "Bearer t"})
+    http["requestContext"]["authentication"] = {"clientCert": {"clientCertPem": "PEM-HTTP"}}
+    assert [read_event(rest).client_cert_pem, read_event(http).client_cert_pem] == ["PEM-REST", "PEM-HTTP"]

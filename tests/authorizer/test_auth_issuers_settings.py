@@ -187,8 +187,12 @@ def test_issuers_must_be_a_non_empty_json_array(issuers: str, message: str | Non
         ),
         (entry(scope_map=["Items.Read"]), "ISSUERS[1].scope_map: is not a JSON object of scope names"),
         (
-            entry(dpop="required"),
-            "ISSUERS[1].dpop: 'required' is not supported (reserved; only \"off\" today)",
+            entry(dpop="on"),
+            "ISSUERS[1].dpop: 'on' is not one of off, allowed, required",
+        ),
+        (
+            entry(dpop=True),
+            "ISSUERS[1].dpop: True is not one of off, allowed, required",
         ),
     ],
 )

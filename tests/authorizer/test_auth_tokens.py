@@ -7,12 +7,12 @@ import time
 from typing import Any
 
 import pytest
-from authorizer_harness import API, Issuer, Keys, SigningKey, claims, environment, mint
+from authorizer_harness import API, Issuer, Keys, SigningKey, claims, ed25519_key, environment, mint
 
 from oauth_authorizer.errors import Reason, TokenRejected
 from oauth_authorizer.keys import key_resolvers
 from oauth_authorizer.settings import Settings, load_settings
-from oauth_authorizer.tokens import Claims, TokenVerifier, bearer_token
+from oauth_authorizer.tokens import Claims, Scheme, TokenVerifier, credentials
 
 
 def verifier_for(settings: Settings) -> TokenVerifier:
@@ -173,7 +173,13 @@ def test_algorithm_not_in_allowed_algorithms_is_rejected_even_with_a_valid_signa
     ],
 )
 def test_bearer_scheme_is_matched_case_insensitively(value: str, token: str) -> None:
-    assert bearer_token(value) == token
+    assert credentials(value) == (Scheme.BEARER, token)
+
+
+@pytest.mark.parametrize("value", ["DPoP abc.def.ghi", "dpop abc.def.ghi", "DPOP  abc.def.ghi "])
+def test_dpop_scheme_is_read_case_insensitively_and_left_to_the_sender_check(value: str) -> None:
+    # RFC 9449 §7.1: the DPoP scheme; whether the issuer accepts it is oauth_authorizer.senders' to say
+    assert credentials(value) == (Scheme.DPOP, "abc.def.ghi")
 
 
 @pytest.mark.parametrize(
@@ -185,7 +191,8 @@ def test_bearer_scheme_is_matched_case_insensitively(value: str, token: str) -> 
         ("Basic dXNlcjpwYXNz", Reason.MISSING_TOKEN),
         ("abc.def.ghi", Reason.MISSING_TOKEN),
         ("Bearerabc.def.ghi", Reason.MISSING_TOKEN),
-        ("DPoP abc.def.ghi", Reason.MISSING_TOKEN),
+        ("DPoPabc.def.ghi", Reason.MISSING_TOKEN),
+        ("DPoP abc.def.ghi extra", Reason.MALFORMED),
         ("Bearer", Reason.MALFORMED),
         ("Bearer abc.def.ghi extra", Reason.MALFORMED),
         # RFC 6750 §2.1: only spaces separate the scheme from the token
@@ -197,7 +204,7 @@ def test_bearer_scheme_is_matched_case_insensitively(value: str, token: str) -> 
 )
 def test_anything_but_one_bearer_token_is_rejected(value: str | None, reason: Reason) -> None:
     with pytest.raises(TokenRejected) as caught:
-        bearer_token(value)
+        credentials(value)
     assert caught.value.reason is reason
 
 
@@ -220,9 +227,43 @@ def test_whitespace_other_than_spaces_around_a_valid_token_makes_it_malformed(
 ) -> None:
     # GIVEN a valid token, already verified once (so a cache would know it)
     token = mint(keys.rsa, claims(issuer))
-    assert verifier.verify(bearer_token(f"Bearer {token}")).subject == "auth0|user-1"
+    assert verifier.verify(credentials(f"Bearer {token}").token).subject == "auth0|user-1"
     # WHEN it is sent with a tab, newline or no-break space beside it (only spaces separate, RFC 6750 §2.1)
     with pytest.raises(TokenRejected) as caught:
-        verifier.verify(bearer_token(value.replace("TOKEN", token)))
+        verifier.verify(credentials(value.replace("TOKEN", token)).token)
     # THEN it is malformed
     assert caught.value.reason is Reason.MALFORMED
+
+
+def ed25519_named(key: SigningKey, payload: dict[str, Any]) -> str:
+    """A token under RFC 9864's fully-specified `alg: Ed25519`, which PyJWT cannot sign (signed by hand)."""
+    import base64
+
+    def b64(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    header = {"alg": "Ed25519", "kid": key.kid, "typ": "JWT"}
+    signing_input = f"{b64(json.dumps(header).encode())}.{b64(json.dumps(payload).encode())}"
+    return f"{signing_input}.{b64(key.private.sign(signing_input.encode()))}"  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize("allowed", ["EdDSA", "Ed25519"])
+def test_an_ed25519_token_under_rfc_9864s_name_is_verified_where_eddsa_or_ed25519_is_allowed(
+    issuer: Issuer, keys: Keys, allowed: str
+) -> None:
+    # oidc-provider signs so when asked (tests/interop); PyJWT 2.15 knows only `EdDSA`
+    verifier = verifier_for(load_settings(environment(issuer, ALLOWED_ALGORITHMS=allowed)))
+    assert verifier.verify(ed25519_named(keys.ed, claims(issuer))).subject == "auth0|user-1"
+
+
+def test_an_ed25519_named_token_is_refused_where_only_other_algorithms_are_allowed(
+    issuer: Issuer, keys: Keys
+) -> None:
+    verifier = verifier_for(load_settings(environment(issuer, ALLOWED_ALGORITHMS="RS256,ES256")))
+    assert rejection(verifier, ed25519_named(keys.ed, claims(issuer))) is Reason.BAD_ALGORITHM
+
+
+def test_an_ed25519_named_token_with_a_forged_signature_is_refused(issuer: Issuer, keys: Keys) -> None:
+    verifier = verifier_for(load_settings(environment(issuer, ALLOWED_ALGORITHMS="EdDSA")))
+    forger = ed25519_key(keys.ed.kid)  # the same kid, another key
+    assert rejection(verifier, ed25519_named(forger, claims(issuer))) is Reason.BAD_SIGNATURE

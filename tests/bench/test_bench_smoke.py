@@ -17,6 +17,9 @@ FIGURES = {
     "new_token_ratio_six_issuers": "x",
     "repeated_token_ratio": "x",
     "reference_new_token_ratio": "x",
+    "dpop_floor_us": "µs",
+    "dpop_request_ratio": "x",
+    "dpop_repeated_token_ratio": "x",
     "cold_import_ratio": "x",
     "api_cold_import_ratio": "x",
     "rie_cold_start_ratio": "x",
@@ -32,6 +35,7 @@ BUDGETS = {
     "new_token_ratio": 4.0,
     "new_token_ratio_six_issuers": 4.0,
     "repeated_token_ratio": 0.5,
+    "dpop_request_ratio": 4.0,
     "cold_import_ratio": 1.6,
     "authorizer_peak_rss_mb": 45.0,
 }

@@ -77,10 +77,17 @@ class ScriptedRunner:
         return False
 
 
-def make_gateway(script: AuthorizerScript, cache_ttl: int = 300) -> tuple[FlaskClient, ScriptedRunner]:
+def make_gateway(
+    script: AuthorizerScript, cache_ttl: int = 300, parameters: dict[str, str] | None = None
+) -> tuple[FlaskClient, ScriptedRunner]:
     runner = ScriptedRunner(script)
     stacks = load_stacks(
-        {"Issuer": "https://issuer.example/", "Audience": "aud", "AuthorizerCacheTtl": str(cache_ttl)}
+        {
+            "Issuer": "https://issuer.example/",
+            "Audience": "aud",
+            "AuthorizerCacheTtl": str(cache_ttl),
+            **(parameters or {}),
+        }
     )
     service: CorrectedApigwService = build_gateway(stacks, runner, port=1)
     return service._app.test_client(), runner
@@ -407,3 +414,99 @@ def test_dynamic_reference_overrides_replace_only_unresolved_references() -> Non
     assert set(first) == {"PAGE_TOKEN_KEY"}
     assert first["PAGE_TOKEN_KEY"] != second["PAGE_TOKEN_KEY"]
     assert len(first["PAGE_TOKEN_KEY"]) >= 32
+
+
+# --- the REQUEST authorizer (AuthorizerType REQUEST, which DPoP selects) ----------------------------------
+
+DPOP_ON = {"DPoP": "allowed", "AuthorizerType": "REQUEST"}
+
+
+def test_the_authorizer_gets_api_gateways_rest_request_event_with_host_path_and_dpop_header() -> None:
+    client, runner = make_gateway(lambda _e: allow(f"{ARN_PREFIX}/*"), parameters=DPOP_ON)
+
+    response = client.post(
+        "/items?x=1",
+        headers={"Authorization": "DPoP tok", "DPoP": "proof", "Content-Type": "application/json"},
+        data='{"name": "n"}',
+        base_url="http://127.0.0.1:4567",
+    )
+
+    event = runner.calls[0][1]
+    assert response.status_code == 200
+    assert (event["type"], event["methodArn"], event["resource"], event["path"], event["httpMethod"]) == (
+        "REQUEST",
+        f"{ARN_PREFIX}/POST/items",
+        "/items",
+        "/items",
+        "POST",
+    )
+    # Header names are case-insensitive (WSGI hands them over title-cased: "Dpop").
+    headers = {name.lower(): value for name, value in event["headers"].items()}
+    multi = {name.lower(): value for name, value in event["multiValueHeaders"].items()}
+    assert (headers["authorization"], headers["dpop"], headers["host"]) == (
+        "DPoP tok",
+        "proof",
+        "127.0.0.1:4567",
+    )
+    assert (multi["authorization"], multi["dpop"]) == (["DPoP tok"], ["proof"])
+    context = event["requestContext"]
+    # htu = http://127.0.0.1:4567/items: the Host header as domainName, the path as the client sent it.
+    assert (context["domainName"], context["path"], context["httpMethod"]) == (
+        "127.0.0.1:4567",
+        "/items",
+        "POST",
+    )
+    assert context["identity"]["clientCert"] is None
+    assert event["queryStringParameters"] == {"x": "1"}
+    assert "body" not in event  # API Gateway's REQUEST authorizer event carries no body
+
+
+def test_request_context_path_is_the_path_called_not_the_resource() -> None:
+    client, runner = make_gateway(lambda _e: allow(f"{ARN_PREFIX}/*"), parameters=DPOP_ON)
+
+    client.get("/items/abc", headers={"Authorization": "DPoP tok", "DPoP": "p"})
+
+    authorizer_event, route_event = runner.calls[0][1], runner.calls[1][1]
+    for event in (authorizer_event, route_event):
+        assert (event["resource"], event["requestContext"]["path"]) == ("/items/{id}", "/items/abc")
+        assert event["requestContext"]["resourcePath"] == "/items/{id}"
+
+
+def test_with_dpop_on_the_authorizer_runs_for_every_request_whatever_the_cache_ttl() -> None:
+    client, runner = make_gateway(lambda _e: allow(f"{ARN_PREFIX}/*"), cache_ttl=3600, parameters=DPOP_ON)
+
+    statuses = [
+        client.get("/items", headers={"Authorization": "DPoP same-token", "DPoP": proof}).status_code
+        for proof in ("proof-1", "proof-2", "proof-1")
+    ]
+
+    assert statuses == [200, 200, 200]
+    assert runner.calls_to(AUTHORIZER_FUNCTION) == 3
+
+
+def test_a_request_authorizer_without_dpop_is_cached_per_authorization_header() -> None:
+    client, runner = make_gateway(
+        lambda _e: allow(f"{ARN_PREFIX}/*"), parameters={"AuthorizerType": "REQUEST"}
+    )
+
+    for token in ("token-a", "token-a", "token-b", "token-a"):
+        assert client.get("/items", headers=bearer(token)).status_code == 200
+
+    # One call per distinct Authorization value: the cache key is the identity source, not "" for all.
+    assert runner.calls_to(AUTHORIZER_FUNCTION) == 2
+    assert [
+        event["headers"]["Authorization"] for name, event in runner.calls if name == AUTHORIZER_FUNCTION
+    ] == [
+        "Bearer token-a",
+        "Bearer token-b",
+    ]
+
+
+def test_a_request_authorizer_answers_401_without_authorization_and_is_not_invoked() -> None:
+    client, runner = make_gateway(lambda _e: allow(f"{ARN_PREFIX}/*"), parameters=DPOP_ON)
+
+    response = client.get("/items", headers={"DPoP": "proof"})
+
+    assert (response.status_code, response.get_json()) == (401, {"message": "Unauthorized"})
+    assert picked_headers(response.headers, UNAUTHORIZED_HEADERS) == UNAUTHORIZED_HEADERS
+    assert runner.calls_to(AUTHORIZER_FUNCTION) == 0
