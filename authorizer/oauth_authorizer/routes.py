@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from enum import IntEnum
+from typing import NamedTuple
 
 from oauth_authorizer.errors import ConfigurationError
 
@@ -28,8 +28,8 @@ class SegmentKind(IntEnum):
     LITERAL = 2
 
 
-@dataclass(frozen=True, slots=True)
-class Route:
+# Records are NamedTuples, not dataclasses: cheaper to create at import (README, "Performance").
+class Route(NamedTuple):
     """One `"METHOD /path"` entry of ROUTE_SCOPES and the scopes it requires (all of them)."""
 
     method: str
@@ -80,8 +80,7 @@ class Route:
         return True
 
 
-@dataclass(frozen=True, slots=True)
-class RouteTable:
+class RouteTable(NamedTuple):
     """Every route of ROUTE_SCOPES, in the order written."""
 
     routes: tuple[Route, ...]

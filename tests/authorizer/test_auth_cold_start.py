@@ -29,8 +29,8 @@ RUNNER = Path(__file__).with_name("cold_start_runner.py")
 # botocore); its log lines are written by oauth_authorizer/telemetry.py.
 POWERTOOLS_PACKAGE_IMPORTS: list[str] = []
 # Exactly the modules of PyJWT and cryptography that a cold start and its first decision run (PyJWT
-# 2.15.1, cryptography 50.0.2). Update deliberately: a new module here is cold-start time, and
-# cryptography.x509 appearing means oauth_authorizer/deferred_imports.py no longer defers it.
+# 2.15.1, cryptography 50.0.2). Update deliberately: a new module here is cold-start time, and one of
+# NOT_RUN appearing means oauth_authorizer/deferred_imports.py no longer defers it.
 PINNED_MODULES = [
     "cryptography",
     "cryptography.__about__",
@@ -40,32 +40,20 @@ PINNED_MODULES = [
     "cryptography.hazmat.backends",
     "cryptography.hazmat.bindings",
     "cryptography.hazmat.bindings._rust",
-    "cryptography.hazmat.decrepit",
-    "cryptography.hazmat.decrepit.ciphers",
-    "cryptography.hazmat.decrepit.ciphers.algorithms",
-    "cryptography.hazmat.decrepit.ciphers.modes",
     "cryptography.hazmat.primitives",
     "cryptography.hazmat.primitives._asymmetric",
-    "cryptography.hazmat.primitives._cipheralgorithm",
-    "cryptography.hazmat.primitives._modes",
     "cryptography.hazmat.primitives._serialization",
     "cryptography.hazmat.primitives.asymmetric",
     "cryptography.hazmat.primitives.asymmetric.dh",
-    "cryptography.hazmat.primitives.asymmetric.dsa",
     "cryptography.hazmat.primitives.asymmetric.ec",
     "cryptography.hazmat.primitives.asymmetric.ed25519",
     "cryptography.hazmat.primitives.asymmetric.ed448",
     "cryptography.hazmat.primitives.asymmetric.padding",
     "cryptography.hazmat.primitives.asymmetric.rsa",
     "cryptography.hazmat.primitives.asymmetric.utils",
-    "cryptography.hazmat.primitives.ciphers",
-    "cryptography.hazmat.primitives.ciphers.algorithms",
-    "cryptography.hazmat.primitives.ciphers.base",
-    "cryptography.hazmat.primitives.ciphers.modes",
     "cryptography.hazmat.primitives.hashes",
     "cryptography.hazmat.primitives.serialization",
     "cryptography.hazmat.primitives.serialization.base",
-    "cryptography.hazmat.primitives.serialization.ssh",
     "cryptography.utils",
     "jwt",
     "jwt.algorithms",
@@ -73,14 +61,17 @@ PINNED_MODULES = [
     "jwt.api_jws",
     "jwt.api_jwt",
     "jwt.exceptions",
-    "jwt.jwk_set_cache",
-    "jwt.jwks_client",
     "jwt.types",
     "jwt.utils",
     "jwt.warnings",
 ]
 # oauth_authorizer/deferred_imports.py's modules: in sys.modules, never run by a cold start.
-NOT_RUN = ["cryptography.x509", "shutil"]
+NOT_RUN = [
+    "cryptography.hazmat.primitives.serialization.ssh",
+    "cryptography.x509",
+    "jwt.jwks_client",
+    "shutil",
+]
 
 
 def cold_start(env: dict[str, str], event: dict[str, Any]) -> subprocess.CompletedProcess[str]:

@@ -38,6 +38,7 @@ BUDGETS = {
     "dpop_request_ratio": 4.0,
     "cold_import_ratio": 1.6,
     "authorizer_peak_rss_mb": 45.0,
+    "rie_cold_start_ratio": 2.5,
 }
 
 
