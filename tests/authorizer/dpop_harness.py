@@ -10,17 +10,36 @@ import base64
 import datetime
 import hashlib
 import json
+import sys
 import time
 import uuid
+from types import ModuleType
 from typing import Any
 
 import jwt
-from authorizer_harness import REST_DOMAIN, SigningKey
+import pytest
+from authorizer_harness import REST_DOMAIN, LambdaContext, SigningKey, emf_records, route_logs_to
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 REST_HTU = f"https://{REST_DOMAIN}/v1/items"
+
+
+def decision(app: ModuleType, event: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> tuple[str, str]:
+    """Run the handler on `event`: (its one decision line's reason, everything it printed). A refusal must be
+    API Gateway's 401 (`Unauthorized`), nothing else."""
+    route_logs_to(sys.stdout)  # sys.stdout is capsys's only while the test runs
+    capsys.readouterr()
+    failure: Exception | None = None
+    try:
+        app.lambda_handler(event, LambdaContext())
+    except Exception as exc:  # the 401 is the outcome under test
+        failure = exc
+    assert failure is None or failure.args == ("Unauthorized",)
+    output = capsys.readouterr().out
+    (reason,) = [record["reason"] for record in emf_records(output) if "Decision" in record]
+    return str(reason), output
 
 
 def b64url(data: bytes) -> str:

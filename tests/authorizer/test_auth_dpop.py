@@ -25,7 +25,6 @@ from authorizer_harness import (
     claims,
     ec_key,
     ed25519_key,
-    emf_records,
     environment,
     http_v2_event,
     iam_allows,
@@ -42,6 +41,7 @@ from dpop_harness import (
     ath,
     b64url,
     certificate,
+    decision,
     fully_specified_proof,
     proof,
     public_jwk,
@@ -81,18 +81,7 @@ def start(issuer: Issuer, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Modu
 @pytest.fixture
 def decide(capsys: pytest.CaptureFixture[str]) -> Callable[[ModuleType, dict[str, Any]], Outcome]:
     def call(app: ModuleType, event: dict[str, Any]) -> Outcome:
-        route_logs_to(sys.stdout)
-        capsys.readouterr()
-        failure: Exception | None = None
-        try:
-            app.lambda_handler(event, LambdaContext())
-        except Exception as exc:  # the 401 is the outcome under test
-            failure = exc
-        assert failure is None or failure.args == ("Unauthorized",)
-        output = capsys.readouterr().out
-        reasons = [record["reason"] for record in emf_records(output) if "Decision" in record]
-        assert len(reasons) == 1
-        return reasons[0], output
+        return decision(app, event, capsys)
 
     return call
 

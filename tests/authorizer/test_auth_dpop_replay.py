@@ -3,7 +3,6 @@ replay table on AWS's DynamoDB Local."""
 
 from __future__ import annotations
 
-import sys
 import uuid
 from collections.abc import Iterator
 from types import ModuleType
@@ -13,17 +12,14 @@ import pytest
 from authorizer_harness import (
     Issuer,
     Keys,
-    LambdaContext,
     claims,
     ec_key,
-    emf_records,
     environment,
     load_app,
     mint,
     request_event,
-    route_logs_to,
 )
-from dpop_harness import proof, thumbprint
+from dpop_harness import decision, proof, thumbprint
 
 from devstack.dynamodb_local import DynamoDBLocal, dynamodb_local
 from devstack.ports import LOOPBACK, free_port
@@ -64,16 +60,7 @@ def environments(
 
 
 def reason_of(app: ModuleType, event: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> str:
-    route_logs_to(sys.stdout)
-    capsys.readouterr()
-    failure: Exception | None = None
-    try:
-        app.lambda_handler(event, LambdaContext())
-    except Exception as exc:  # the 401 is the outcome under test
-        failure = exc
-    assert failure is None or failure.args == ("Unauthorized",)
-    (reason,) = [r["reason"] for r in emf_records(capsys.readouterr().out) if "Decision" in r]
-    return str(reason)
+    return decision(app, event, capsys)[0]
 
 
 def dpop_request(token: str, value: str) -> dict[str, Any]:
