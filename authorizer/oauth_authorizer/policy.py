@@ -104,7 +104,7 @@ def _compile(routes: tuple[Route, ...]) -> re.Pattern[str] | None:
 @lru_cache(maxsize=2048)  # a repeated token's claims are the same object: its context is built once
 def context_for(claims: Claims) -> dict[str, ContextValue]:
     """The flat authorizer context (shared: read-only); built from typed claims, so a token cannot add
-    or nest keys. `iat` (when the token has one) and `jti` let the handler check the revocation list."""
+    or nest keys. `iat` and `jti` (when the token has them) let the handler check the revocation list."""
     context: dict[str, ContextValue] = {
         "sub": claims.subject,
         "iss": claims.issuer,
@@ -112,10 +112,11 @@ def context_for(claims: Claims) -> dict[str, ContextValue]:
         "client_id": claims.client_id,
         "grant_type": claims.grant_type,
         "exp": claims.expires_at,
-        "jti": claims.token_id,
     }
     if claims.issued_at is not None:
         context["iat"] = claims.issued_at
+    if claims.token_id:
+        context["jti"] = claims.token_id
     return context
 
 

@@ -18,10 +18,13 @@ depends on). Without it (not Lambda, not the RIE), nothing registers: there is n
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from oauth_authorizer.keys import InlineKeys, KeySetCache
 from oauth_authorizer.token_cache import VerifiedTokens
-from token_revocation.cache import RevocationCache
+
+if TYPE_CHECKING:  # the revocation layer is imported only when revocation is on
+    from token_revocation.cache import RevocationCache
 
 
 def before_snapshot(keys: Mapping[str, KeySetCache | InlineKeys]) -> None:

@@ -3,7 +3,8 @@
 Starts the local OAuth 2.0 issuer, DynamoDB Local (with the table from template.yaml), both functions in
 the Lambda Runtime Interface Emulator, and SAM CLI's API Gateway emulator; prints the URL and curl commands.
 Ctrl-C (SIGINT) or SIGTERM stops everything. From another shell, `python -m devstack issuer stop|start|slow N`
-controls the running stack's issuer (devstack.control).
+controls the running stack's issuer, and `python -m devstack revoke --sub SUB | --client CLIENT_ID | --jti JTI
+[--iss ISSUER]` writes a revocation into its table (devstack.control).
 """
 
 from __future__ import annotations
@@ -81,7 +82,7 @@ def parse_args(argv: Sequence[str] | None) -> StackOptions:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else list(argv)
-    if args[:1] == ["issuer"]:
+    if args[:1] in (["issuer"], ["revoke"]):
         return run_command(args)
     options = parse_args(args)
     stop = threading.Event()
@@ -93,7 +94,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
     print("Starting the local stack (issuer, DynamoDB Local, Lambda RIE, API gateway) ...", flush=True)
-    with local_stack(options, log_sink=sys.stderr) as stack, serving_control(stack.issuer):
+    with (
+        local_stack(options, log_sink=sys.stderr) as stack,
+        serving_control(stack.issuer, revoker=stack.revoke),
+    ):
         print(stack.instructions(), flush=True)
         while not stop.wait(0.5):
             pass

@@ -276,6 +276,9 @@ def env_vars(key: RSAKey) -> dict[str, dict[str, str]]:
             # The key set inline: no discovery, no fetch, no network (JWKS and JWKS_URI exclude each other).
             "JWKS": json.dumps(public_jwks(key), separators=(",", ":"), sort_keys=True),
             "JWKS_URI": "",
+            # Revocation off (README, "Revoking access"): these events' tokens live 20 years, longer than
+            # MAX_TOKEN_LIFETIME_SECONDS allows, and an authorizer invoke has no table to read.
+            "REVOCATION_TABLE": "",
         },
         # The twin (`make invoke`) replaces the endpoint with its own DynamoDB Local on loopback. No
         # pagination secret to read from Secrets Manager (nothing local may reach AWS): each execution
@@ -284,6 +287,8 @@ def env_vars(key: RSAKey) -> dict[str, dict[str, str]]:
             "TABLE_NAME": TABLE_NAME,
             "DYNAMODB_ENDPOINT_URL": DOCKER_DYNAMODB_ENDPOINT,
             "PAGE_TOKEN_SECRET_ARN": "",
+            # Off as for the authorizer: the events carry no `iat` and no list is kept here.
+            "REVOCATION_TABLE": "",
         },
     }
 
