@@ -124,8 +124,9 @@ def test_http_api_simple_responses_answer_for_the_called_route(
     allowed = app.lambda_handler(http_v2_event(headers, "GET", "/items/{id}"), LambdaContext())
     denied = app.lambda_handler(http_v2_event(headers, "DELETE", "/items/{id}"), LambdaContext())
     # THEN the answers are simple, per route
-    assert allowed == {"isAuthorized": True, "context": {**CONTEXT, "iss": issuer.url, "exp": 2_000_000_000, "iat": IAT}}
-    assert denied == {"isAuthorized": False, "context": {**CONTEXT, "iss": issuer.url, "exp": 2_000_000_000, "iat": IAT}}
+    context = {**CONTEXT, "iss": issuer.url, "exp": 2_000_000_000, "iat": IAT}
+    assert allowed == {"isAuthorized": True, "context": context}
+    assert denied == {"isAuthorized": False, "context": context}
     assert decision_reasons(emf_records(capsys.readouterr().out)) == ["allowed", "insufficient_scope"]
     # AND REST events still get policies
     rest = app.lambda_handler(token_event(f"Bearer {token}", "GET", "me"), LambdaContext())

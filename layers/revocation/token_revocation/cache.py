@@ -1,8 +1,9 @@
 """The revocation list in an execution environment's memory: read at most once per refresh interval.
 
 - No request reads the table for itself: the list is read again only once `refresh_seconds` have passed
-  since the last read, so one decision every few seconds pays for a read (bounded by READ_TIMEOUT_SECONDS)
-  and every other one is a set lookup.
+  since the last read, so one decision every few seconds pays for a read (bounded by READ_TIMEOUT_SECONDS;
+  an environment's first read, which has no list to fall back on, by FIRST_READ_TIMEOUT_SECONDS) and
+  every other one is a set lookup.
 - Stale-if-error, as with key sets: when a refresh fails, the last list read stays in force (the listener
   logs and counts it) for up to STALE_IF_ERROR_SECONDS after that read, and the next attempt waits
   another refresh interval, so a dead table costs one decision per interval the deadline, not every one.
@@ -22,6 +23,8 @@ from token_revocation.entries import Revocation, RevocationList
 
 # One whole refresh (every page) must finish within this; 1 s is a hundred times DynamoDB's usual answer.
 READ_TIMEOUT_SECONDS = 1.0
+# The first read of an environment has no list to fall back on: it gets the key-set fetch's deadline.
+FIRST_READ_TIMEOUT_SECONDS = 3.0
 # How long a list read keeps serving while every refresh fails (as the key sets' stale-if-error).
 STALE_IF_ERROR_SECONDS = 3600.0
 
@@ -54,6 +57,7 @@ class RevocationCache:
         *,
         refresh_seconds: float,
         read_timeout_seconds: float = READ_TIMEOUT_SECONDS,
+        first_read_timeout_seconds: float = FIRST_READ_TIMEOUT_SECONDS,
         stale_if_error_seconds: float = STALE_IF_ERROR_SECONDS,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
@@ -62,6 +66,7 @@ class RevocationCache:
         self._read = read
         self._refresh = refresh_seconds
         self._timeout = read_timeout_seconds
+        self._first_timeout = first_read_timeout_seconds
         self._stale_limit = stale_if_error_seconds
         self._clock = clock
         self._wall_clock = wall_clock
@@ -83,7 +88,7 @@ class RevocationCache:
                 raise ListUnavailable("the revocation list has not been read yet (last read failed)")
             return current
         try:
-            entries = self._read(self._timeout)
+            entries = self._read(self._first_timeout if current is None else self._timeout)
         except TableUnavailable as exc:
             now = self._clock()
             self._next_read = now + self._refresh

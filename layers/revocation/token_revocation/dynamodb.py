@@ -121,7 +121,11 @@ class EnvironmentCredentials:
         authorization = self._environ.get("AWS_CONTAINER_AUTHORIZATION_TOKEN", "")
         if authorization:
             headers["Authorization"] = authorization
-        status, body = _request("GET", uri, b"", headers, deadline)
+        connection = _connect(uri, max(deadline - time.monotonic(), 0.001))
+        try:
+            status, body = _request(connection, "GET", uri, body=b"", headers=headers, deadline=deadline)
+        finally:
+            connection.close()
         if status != 200:
             raise TableUnavailable(f"the container credentials endpoint answered {status}")
         try:
@@ -144,72 +148,42 @@ def _epoch(timestamp: str) -> float:
     return datetime.fromisoformat(timestamp).timestamp()
 
 
-class _Connections:
-    """One kept-alive connection per endpoint (a refresh every few seconds need not shake hands anew)."""
-
-    def __init__(self) -> None:
-        self._open: dict[str, http.client.HTTPConnection] = {}
-        self._tls: ssl.SSLContext | None = None
-
-    def get(self, url: str, timeout: float) -> http.client.HTTPConnection:
-        parts = urlsplit(url)
-        key = f"{parts.scheme}://{parts.netloc}"
-        connection = self._open.get(key)
-        if connection is None:
-            if parts.scheme == "https":
-                if self._tls is None:
-                    self._tls = ssl.create_default_context()
-                connection = http.client.HTTPSConnection(
-                    parts.hostname or "", parts.port, timeout=timeout, context=self._tls
-                )
-            else:
-                connection = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=timeout)
-            self._open[key] = connection
-        connection.timeout = timeout
-        if connection.sock is not None:
-            connection.sock.settimeout(timeout)
-        return connection
-
-    def drop(self, url: str) -> None:
-        parts = urlsplit(url)
-        connection = self._open.pop(f"{parts.scheme}://{parts.netloc}", None)
-        if connection is not None:
-            connection.close()
-
-
-_CONNECTIONS = _Connections()
+def _connect(url: str, timeout: float) -> http.client.HTTPConnection:
+    """A connection to `url`'s host: one per refresh, for all its pages, closed at its end (a connection
+    kept across refreshes would be one a frozen Lambda environment finds dead)."""
+    parts = urlsplit(url)
+    if parts.scheme == "https":
+        return http.client.HTTPSConnection(
+            parts.hostname or "", parts.port, timeout=timeout, context=ssl.create_default_context()
+        )
+    return http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=timeout)
 
 
 def _request(
-    method: str, url: str, body: bytes, headers: Mapping[str, str], deadline: float
+    connection: http.client.HTTPConnection,
+    method: str,
+    url: str,
+    *,
+    body: bytes,
+    headers: Mapping[str, str],
+    deadline: float,
 ) -> tuple[int, bytes]:
-    """One HTTP exchange before `deadline` (time.monotonic); a kept-alive connection that the peer
-    closed meanwhile (a frozen Lambda environment's, typically) is retried once on a new one."""
-    path = urlsplit(url).path or "/"
-    for attempt in (1, 2):
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise TableUnavailable("the read deadline passed")
-        try:
-            connection = _CONNECTIONS.get(url, remaining)
-            connection.request(method, path, body=body, headers=dict(headers))
-            response = connection.getresponse()
-            data = response.read(MAX_RESPONSE_BYTES + 1)
-        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError) as exc:
-            _CONNECTIONS.drop(url)
-            if attempt == 2:
-                raise TableUnavailable(f"the connection failed ({type(exc).__name__})") from None
-            continue
-        except (OSError, http.client.HTTPException) as exc:  # timeouts, refused connections, TLS
-            _CONNECTIONS.drop(url)
-            raise TableUnavailable(f"the table cannot be reached ({type(exc).__name__})") from None
-        if len(data) > MAX_RESPONSE_BYTES:
-            _CONNECTIONS.drop(url)
-            raise TableUnavailable("the answer is too large")
-        if response.will_close:
-            _CONNECTIONS.drop(url)
-        return response.status, data
-    raise AssertionError("unreachable")  # pragma: no cover
+    """One HTTP exchange on `connection`, before `deadline` (time.monotonic)."""
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise TableUnavailable("the read deadline passed")
+    try:
+        connection.timeout = remaining
+        if connection.sock is not None:
+            connection.sock.settimeout(remaining)
+        connection.request(method, urlsplit(url).path or "/", body=body, headers=dict(headers))
+        response = connection.getresponse()
+        data = response.read(MAX_RESPONSE_BYTES + 1)
+    except (OSError, http.client.HTTPException) as exc:  # timeouts, refused connections, TLS, resets
+        raise TableUnavailable(f"the table cannot be reached ({type(exc).__name__})") from None
+    if len(data) > MAX_RESPONSE_BYTES:
+        raise TableUnavailable("the answer is too large")
+    return response.status, data
 
 
 class TableReader:
@@ -223,12 +197,14 @@ class TableReader:
         region: str,
         credentials: Callable[[float], Credentials] | None = None,
         wall_clock: Callable[[], float] = time.time,
+        page_limit: int | None = None,
     ) -> None:
         self._table = table
         self._url = endpoint_url.rstrip("/") + "/"
         self._region = region
         self._credentials = credentials or EnvironmentCredentials()
         self._wall_clock = wall_clock
+        self._page_limit = page_limit  # Scan's Limit (tests); None: DynamoDB's 1 MB pages
         self.pages = 0  # pages read by the last call (the bench reports it)
 
     def read_all(self, timeout_seconds: float) -> list[Revocation]:
@@ -240,21 +216,29 @@ class TableReader:
             "ProjectionExpression": ", ".join(f"#a{index}" for index in range(len(ATTRIBUTES))),
             "ExpressionAttributeNames": {f"#a{index}": name for index, name in enumerate(ATTRIBUTES)},
         }
+        if self._page_limit is not None:
+            request["Limit"] = self._page_limit
         self.pages = 0
-        while True:
-            page = self._scan(request, deadline)
-            self.pages += 1
-            for item in page.get("Items", ()):
-                try:
-                    entries.append(Revocation.from_item(item))
-                except ValueError:
-                    continue
-            last_key = page.get("LastEvaluatedKey")
-            if not last_key:
-                return entries
-            request["ExclusiveStartKey"] = last_key
+        connection = _connect(self._url, timeout_seconds)
+        try:
+            while True:
+                page = self._scan(connection, request, deadline)
+                self.pages += 1
+                for item in page.get("Items", ()):
+                    try:
+                        entries.append(Revocation.from_item(item))
+                    except ValueError:
+                        continue
+                last_key = page.get("LastEvaluatedKey")
+                if not last_key:
+                    return entries
+                request["ExclusiveStartKey"] = last_key
+        finally:
+            connection.close()
 
-    def _scan(self, request: Mapping[str, Any], deadline: float) -> dict[str, Any]:
+    def _scan(
+        self, connection: http.client.HTTPConnection, request: Mapping[str, Any], deadline: float
+    ) -> dict[str, Any]:
         body = json.dumps(request, separators=(",", ":")).encode()
         credentials = self._credentials(deadline)
         amz_date = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(self._wall_clock()))
@@ -266,7 +250,7 @@ class TableReader:
             credentials=credentials,
             amz_date=amz_date,
         )
-        status, data = _request("POST", self._url, body, headers, deadline)
+        status, data = _request(connection, "POST", self._url, body=body, headers=headers, deadline=deadline)
         try:
             page = json.loads(data)
         except ValueError:
