@@ -22,6 +22,7 @@ from typing import Any
 
 from bench.cold import cold
 from bench.measure import Figure
+from bench.revocation import revocation
 from bench.rie import rie_cold
 from bench.throughput import local_stack_throughput
 from bench.warm import dpop, warm
@@ -95,10 +96,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         figures = warm(rounds=3, calls=20) + dpop(rounds=3, calls=20) + cold(rounds=1) + rie_cold(rounds=1)
         figures += throughput(seconds=1, connections=2)
+        figures += revocation(rounds=3, calls=20, entries=1_000)
     else:
         figures = warm(rounds=21, calls=50) + dpop(rounds=21, calls=50) + cold(rounds=21)
         figures += rie_cold(rounds=21)
         figures += throughput(seconds=10, connections=4)
+        figures += revocation(rounds=21, calls=50)  # README, "Revoking access"
     print(table(figures))
     if args.markdown:
         print(f"\n{markdown(figures)}\n")
