@@ -30,6 +30,10 @@ FIGURES = {
     "local_requests_per_second": "req/s",
     "local_p50_ms": "ms",
     "local_p99_ms": "ms",
+    "revocation_new_token_ratio": "x",
+    "revocation_repeated_token_ratio": "x",
+    "revocation_refresh_ms": "ms",
+    "revocation_refresh_cpu_ms": "ms",
 }
 BUDGETS = {
     "new_token_ratio": 4.0,
@@ -39,6 +43,8 @@ BUDGETS = {
     "cold_import_ratio": 1.6,
     "authorizer_peak_rss_mb": 45.0,
     "rie_cold_start_ratio": 2.5,
+    "revocation_new_token_ratio": 4.0,
+    "revocation_repeated_token_ratio": 0.5,
 }
 
 
