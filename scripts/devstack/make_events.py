@@ -226,6 +226,9 @@ def authorizer_context(token_claims: dict[str, Any]) -> dict[str, str]:
         "client_id": token_claims["azp"],
         "grant_type": token_claims["gty"],
         "exp": str(token_claims["exp"]),
+        # The revocation check's facts (README, "Revoking access"), as the authorizer passes them on.
+        "iat": str(token_claims["iat"]),
+        "jti": token_claims["jti"],
     }
     return {**context, "principalId": token_claims["sub"]}
 
