@@ -197,7 +197,7 @@ class AccessTokenGenerator(JWTBearerTokenGenerator):  # type: ignore[misc]  # Au
             issuer=issuer,
             alg="RS256",
             expires_generator=lambda _client, _grant: lifetime,
-            refresh_token_generator=lambda *_args: secrets.token_urlsafe(32),
+            refresh_token_generator=lambda **_kwargs: secrets.token_urlsafe(32),
         )
         self.audience = audience
         self.key = key
@@ -257,11 +257,20 @@ class AccessTokenGenerator(JWTBearerTokenGenerator):  # type: ignore[misc]  # Au
             claims["cnf"] = {"jkt": jkt}  # RFC 9449 §6.1
         return self.sign(claims)
 
-    def generate(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+    def generate(  # noqa: PLR0917 - BearerTokenGenerator.generate's signature (Authlib calls it positionally)
+        self,
+        grant_type: str,
+        client: ClientMixin,
+        user: object = None,
+        scope: str | None = None,
+        expires_in: int | None = None,
+        include_refresh_token: bool = True,
+    ) -> dict[str, Any]:
         # Auth0 returns a refresh token only when `offline_access` was granted.
-        if "offline_access" not in (scope_to_list(kwargs.get("scope")) or []):
-            kwargs["include_refresh_token"] = False
-        token: dict[str, Any] = super().generate(*args, **kwargs)
+        offline = "offline_access" in (scope_to_list(scope) or [])
+        token: dict[str, Any] = super().generate(
+            grant_type, client, user, scope, expires_in, include_refresh_token and offline
+        )
         if _BOUND_KEY.get() is not None:
             token["token_type"] = "DPoP"  # noqa: S105 - RFC 9449 §5: a DPoP-scheme token, not a secret
         return token
