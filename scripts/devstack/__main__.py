@@ -18,6 +18,7 @@ from types import FrameType
 
 from devstack.control import run_command, serving_control
 from devstack.issuer import CLIENT_SCOPES, DEFAULT_AUDIENCE, dev_clients, parse_client_secrets
+from devstack.signin import USER_PERMISSIONS, dev_users, parse_user_passwords
 from devstack.stack import StackOptions, local_stack
 
 
@@ -52,7 +53,15 @@ def parse_args(argv: Sequence[str] | None) -> StackOptions:
         action="append",
         default=[],
         metavar="CLIENT_ID=SECRET",
-        help=f"fix a development client's secret ({', '.join(CLIENT_SCOPES)}; default: random per run)",
+        help=f"fix a development client's secret ({', '.join([*CLIENT_SCOPES, 'dev-webapp'])};"
+        " default: random per run)",
+    )
+    parser.add_argument(
+        "--user",
+        action="append",
+        default=[],
+        metavar="NAME=PASSWORD",
+        help=f"fix a development user's password ({', '.join(USER_PERMISSIONS)}; default: random per run)",
     )
     args = parser.parse_args(argv)
     if args.dpop != "off" and args.authorizer_type == "TOKEN":
@@ -63,6 +72,8 @@ def parse_args(argv: Sequence[str] | None) -> StackOptions:
     try:
         client_secrets = parse_client_secrets(args.client_secret)
         dev_clients(client_secrets)  # an unknown client id fails here, as one usage line, not a traceback
+        user_passwords = parse_user_passwords(args.user)
+        dev_users(user_passwords)
     except ValueError as error:
         parser.exit(2, f"{parser.prog}: error: {error}\n")  # one line, not the usage block
     return StackOptions(
@@ -76,6 +87,7 @@ def parse_args(argv: Sequence[str] | None) -> StackOptions:
         persist=args.persist,
         dpop=args.dpop,
         authorizer_type=args.authorizer_type,
+        user_passwords=user_passwords,
     )
 
 

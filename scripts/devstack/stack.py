@@ -17,9 +17,11 @@ from typing import IO
 from devstack.dynamodb_local import DynamoDBLocal, dynamodb_local
 from devstack.functions import FunctionSpec, dynamic_reference_overrides, function_specs, load_stacks
 from devstack.gateway import RieLambdaRunner, RunningGateway, start_gateway
-from devstack.issuer import DEFAULT_AUDIENCE
+from devstack.issuer import DEFAULT_AUDIENCE, SignInSettings
 from devstack.issuer_process import IssuerProcess
 from devstack.lambda_rie import RieFunction, check_runtime
+from devstack.servers import RunningServer, start_wsgi
+from devstack.spa import SpaSettings, create_spa_app
 from devstack.template import route_scopes
 
 AUTHORIZER_FUNCTION = "AuthorizerFunction"
@@ -43,6 +45,8 @@ class StackOptions:
     dpop: str = "off"
     # The template's AuthorizerType; None: REQUEST with DPoP, else the template's default (TOKEN).
     authorizer_type: str | None = None
+    # The development users' passwords (--user NAME=PASSWORD); the others are random per run.
+    user_passwords: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -53,6 +57,11 @@ class LocalStack:
     specs: dict[str, FunctionSpec]
     runner: RieLambdaRunner
     gateway: RunningGateway
+    spa: RunningServer
+
+    @property
+    def spa_url(self) -> str:
+        return self.spa.url + "/"
 
     @property
     def api_url(self) -> str:
@@ -61,7 +70,10 @@ class LocalStack:
     def instructions(self) -> str:
         """The URLs, the development clients and ready-to-paste curl commands."""
         return usage(
-            self.api_url, self.issuer, self.specs[AUTHORIZER_FUNCTION].environment.get("DPOP", "off")
+            self.api_url,
+            self.issuer,
+            self.specs[AUTHORIZER_FUNCTION].environment.get("DPOP", "off"),
+            self.spa_url,
         )
 
 
@@ -90,8 +102,17 @@ def local_stack(options: StackOptions | None = None, log_sink: IO[str] | None = 
     """Start the whole stack; stop all of it when the block ends."""
     options = options or StackOptions()
     with ExitStack() as cleanup:
+        # The apps first: their URLs are the redirect URIs the issuer registers. They read their settings
+        # at each request, filled in below once the API's URL is known.
+        spa_settings = SpaSettings()
+        spa = start_wsgi(create_spa_app(spa_settings), None, "spa")
+        cleanup.callback(spa.stop)
         issuer = IssuerProcess(
-            options.issuer_port, options.audience, options.client_secrets, log_sink=log_sink
+            options.issuer_port,
+            options.audience,
+            options.client_secrets,
+            log_sink=log_sink,
+            signin=SignInSettings(options.user_passwords, spa.url + "/"),
         )
         cleanup.callback(issuer.close)
         issuer.start()
@@ -131,7 +152,11 @@ def local_stack(options: StackOptions | None = None, log_sink: IO[str] | None = 
         runner = RieLambdaRunner(functions)
         gateway = start_gateway(stacks, runner, options.port)
         cleanup.callback(gateway.stop)
-        yield LocalStack(issuer, dynamodb, table_name, specs, runner, gateway)
+        spa_settings.authority = issuer.config.issuer
+        spa_settings.audience = issuer.config.audience
+        spa_settings.api = gateway.url
+        spa_settings.scopes = route_scopes()
+        yield LocalStack(issuer, dynamodb, table_name, specs, runner, gateway, spa)
 
 
 def _route_curl(method: str, path: str, base: str) -> str:
@@ -144,7 +169,7 @@ def _route_curl(method: str, path: str, base: str) -> str:
     return f'curl -s {flag}{auth} "{url}"'
 
 
-def usage(api_url: str, issuer: IssuerProcess, dpop: str = "off") -> str:
+def usage(api_url: str, issuer: IssuerProcess, dpop: str = "off", spa_url: str | None = None) -> str:
     """What `python -m devstack` prints once everything is up."""
     admin = issuer.config.clients["dev-admin"]
     extract = "python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])'"
@@ -195,7 +220,22 @@ def usage(api_url: str, issuer: IssuerProcess, dpop: str = "off") -> str:
                 if dpop != "off"
                 else []
             ),
+            *(signin_lines(issuer, spa_url) if spa_url else []),
             "",
             "Press Ctrl-C to stop.",
         ]
     )
+
+
+def signin_lines(issuer: IssuerProcess, spa_url: str) -> list[str]:
+    """The sign-in part of the printout: the apps' URLs and the users (README, "Users sign in")."""
+    users = [
+        f"  {user.name:<6} password {user.password}  permissions: {' '.join(user.permissions)}"
+        for user in issuer.config.users.values()
+    ]
+    return [
+        "",
+        "Users sign in (passwords are new each run unless passed with --user NAME=PASSWORD):",
+        *users,
+        f"Single-page app  {spa_url}  (client dev-spa: open it in a browser and sign in)",
+    ]
