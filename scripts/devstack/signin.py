@@ -408,6 +408,19 @@ class DevRefreshTokenGrant(RefreshTokenGrant):  # type: ignore[misc]
     def authenticate_user(self, refresh_token: RefreshToken) -> SignedIn:
         return refresh_token.signed_in
 
+    def _validate_token_scope(self, token: RefreshToken) -> None:
+        """Authlib refuses a `scope` wider than the grant (invalid_scope); Auth0 grants what the grant
+        holds instead (oidc-client-ts sends its whole configured scope with every refresh)."""
+
+    def issue_token(self, user: SignedIn, refresh_token: RefreshToken) -> dict[str, Any]:
+        held = scope_to_list(refresh_token.scope) or []
+        asked = scope_to_list(self.request.payload.scope)
+        scope = " ".join(s for s in held if asked is None or s in asked)
+        token: dict[str, Any] = self.generate_token(
+            user=user, scope=scope, include_refresh_token=self.INCLUDE_NEW_REFRESH_TOKEN
+        )
+        return token
+
     def create_token_response(self) -> Any:
         with user_audience(self.request.refresh_token.audience):
             return super().create_token_response()
