@@ -1,4 +1,5 @@
-"""Serves examples/spa/ (the single-page app) with no build step, on its own 127.0.0.1 origin.
+"""Serves examples/spa/ (the single-page app) with no build step, on its own 127.0.0.1 origin; and
+examples/webapp/ (the regular web app) on another.
 
   GET /                              examples/spa/index.html (also the OAuth redirect and post-logout URI)
   GET /app.js                        examples/spa/app.js
@@ -11,16 +12,26 @@ The settings are read at each request from a `SpaSettings` the stack fills in on
 
 from __future__ import annotations
 
+import importlib.util
+import sys
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 from flask import Flask, Response, jsonify, send_file
 
 from devstack.template import ROOT
 
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
 SPA_DIR = ROOT / "examples" / "spa"
 OIDC_CLIENT_BUNDLE = ROOT / "scripts/node_modules/oidc-client-ts/dist/browser/oidc-client-ts.js"
 SPA_CLIENT_ID = "dev-spa"
+WEBAPP_PATH = ROOT / "examples" / "webapp" / "app.py"
+WEBAPP_CLIENT_ID = "dev-webapp"
 
 
 @dataclass
@@ -62,3 +73,28 @@ def create_spa_app(
         return no_cache(jsonify(asdict(settings)))
 
     return app
+
+
+class LateApp:
+    """A WSGI app whose real app is set once its settings are known (503 until then): a server can be
+    bound first, so that its URL can be registered with the issuer that the real app then talks to."""
+
+    def __init__(self) -> None:
+        self.app: WSGIApplication | None = None
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        if self.app is None:
+            start_response("503 Service Unavailable", [("Content-Type", "text/plain"), ("Retry-After", "1")])
+            return [b"starting\n"]
+        return self.app(environ, start_response)
+
+
+def load_webapp_module() -> ModuleType:
+    """examples/webapp/app.py (an example, not a package on sys.path), loaded by its path."""
+    spec = importlib.util.spec_from_file_location("items_webapp", WEBAPP_PATH)
+    if spec is None or spec.loader is None:
+        raise RuntimeError(f"cannot load {WEBAPP_PATH}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the class is created
+    spec.loader.exec_module(module)
+    return module

@@ -21,7 +21,7 @@ from devstack.issuer import DEFAULT_AUDIENCE, SignInSettings
 from devstack.issuer_process import IssuerProcess
 from devstack.lambda_rie import RieFunction, check_runtime
 from devstack.servers import RunningServer, start_wsgi
-from devstack.spa import SpaSettings, create_spa_app
+from devstack.spa import WEBAPP_CLIENT_ID, LateApp, SpaSettings, create_spa_app, load_webapp_module
 from devstack.template import route_scopes
 
 AUTHORIZER_FUNCTION = "AuthorizerFunction"
@@ -58,10 +58,15 @@ class LocalStack:
     runner: RieLambdaRunner
     gateway: RunningGateway
     spa: RunningServer
+    webapp: RunningServer
 
     @property
     def spa_url(self) -> str:
         return self.spa.url + "/"
+
+    @property
+    def webapp_url(self) -> str:
+        return self.webapp.url + "/"
 
     @property
     def api_url(self) -> str:
@@ -74,6 +79,7 @@ class LocalStack:
             self.issuer,
             self.specs[AUTHORIZER_FUNCTION].environment.get("DPOP", "off"),
             self.spa_url,
+            self.webapp_url,
         )
 
 
@@ -107,12 +113,15 @@ def local_stack(options: StackOptions | None = None, log_sink: IO[str] | None = 
         spa_settings = SpaSettings()
         spa = start_wsgi(create_spa_app(spa_settings), None, "spa")
         cleanup.callback(spa.stop)
+        webapp_holder = LateApp()
+        webapp = start_wsgi(webapp_holder, None, "webapp")
+        cleanup.callback(webapp.stop)
         issuer = IssuerProcess(
             options.issuer_port,
             options.audience,
             options.client_secrets,
             log_sink=log_sink,
-            signin=SignInSettings(options.user_passwords, spa.url + "/"),
+            signin=SignInSettings(options.user_passwords, spa.url + "/", webapp.url),
         )
         cleanup.callback(issuer.close)
         issuer.start()
@@ -156,7 +165,18 @@ def local_stack(options: StackOptions | None = None, log_sink: IO[str] | None = 
         spa_settings.audience = issuer.config.audience
         spa_settings.api = gateway.url
         spa_settings.scopes = route_scopes()
-        yield LocalStack(issuer, dynamodb, table_name, specs, runner, gateway, spa)
+        webapp_module = load_webapp_module()
+        webapp_holder.app = webapp_module.create_webapp(
+            webapp_module.WebAppSettings(
+                issuer=issuer.config.issuer,
+                client_id=WEBAPP_CLIENT_ID,
+                client_secret=issuer.secrets[WEBAPP_CLIENT_ID],
+                audience=issuer.config.audience,
+                api=gateway.url,
+                scopes=spa_settings.scopes,
+            )
+        )
+        yield LocalStack(issuer, dynamodb, table_name, specs, runner, gateway, spa, webapp)
 
 
 def _route_curl(method: str, path: str, base: str) -> str:
@@ -169,7 +189,13 @@ def _route_curl(method: str, path: str, base: str) -> str:
     return f'curl -s {flag}{auth} "{url}"'
 
 
-def usage(api_url: str, issuer: IssuerProcess, dpop: str = "off", spa_url: str | None = None) -> str:
+def usage(
+    api_url: str,
+    issuer: IssuerProcess,
+    dpop: str = "off",
+    spa_url: str | None = None,
+    webapp_url: str | None = None,
+) -> str:
     """What `python -m devstack` prints once everything is up."""
     admin = issuer.config.clients["dev-admin"]
     extract = "python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])'"
@@ -220,14 +246,14 @@ def usage(api_url: str, issuer: IssuerProcess, dpop: str = "off", spa_url: str |
                 if dpop != "off"
                 else []
             ),
-            *(signin_lines(issuer, spa_url) if spa_url else []),
+            *(signin_lines(api_url, issuer, spa_url, webapp_url) if spa_url and webapp_url else []),
             "",
             "Press Ctrl-C to stop.",
         ]
     )
 
 
-def signin_lines(issuer: IssuerProcess, spa_url: str) -> list[str]:
+def signin_lines(api_url: str, issuer: IssuerProcess, spa_url: str, webapp_url: str) -> list[str]:
     """The sign-in part of the printout: the apps' URLs and the users (README, "Users sign in")."""
     users = [
         f"  {user.name:<6} password {user.password}  permissions: {' '.join(user.permissions)}"
@@ -237,5 +263,11 @@ def signin_lines(issuer: IssuerProcess, spa_url: str) -> list[str]:
         "",
         "Users sign in (passwords are new each run unless passed with --user NAME=PASSWORD):",
         *users,
-        f"Single-page app  {spa_url}  (client dev-spa: open it in a browser and sign in)",
+        f"  Single-page app  {spa_url}  (client dev-spa: open it in a browser and sign in)",
+        f"  Web app          {webapp_url}  (client dev-webapp, secret {issuer.secrets[WEBAPP_CLIENT_ID]};"
+        f" redirect URI {webapp_url}callback)",
+        "  Native app       .venv/bin/python examples/items_client.py"
+        f" --api {api_url.rstrip('/')} --audience {shlex.quote(issuer.config.audience)}"
+        f" login --issuer {issuer.config.issuer}",
+        f"    then, as that user: .venv/bin/python examples/items_client.py --api {api_url.rstrip('/')} list",
     ]

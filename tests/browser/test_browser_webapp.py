@@ -1,0 +1,45 @@
+"""The regular web app (examples/webapp, confidential client dev-webapp, session cookie) in Chromium."""
+
+from __future__ import annotations
+
+from browser_harness import TIMEOUT_MS, fill_login_form
+from playwright.sync_api import Page
+
+from devstack.stack import LocalStack
+
+
+def test_sign_in_create_see_own_items_and_sign_out(page: Page, stack: LocalStack) -> None:
+    page.goto(stack.webapp_url)
+    page.click("#sign-in")
+    fill_login_form(page, "bob")
+    page.wait_for_selector("#who:text-is('bob')", timeout=TIMEOUT_MS)
+    page.fill("input[name=name]", "from the web app")
+    page.click("form[action='/items'] button[type=submit]")
+    page.wait_for_selector("#items li", timeout=TIMEOUT_MS)
+
+    assert page.locator("#items li .name").all_inner_texts() == ["from the web app"]
+    cookies = {c["name"]: c for c in page.context.cookies(stack.webapp_url)}
+    assert cookies["session"]["httpOnly"] is True
+    assert (
+        len(cookies["session"]["value"]) < 300
+    )  # an id and a name: the tokens (~1 KB each) stay server-side
+
+    page.click("#sign-out")
+    page.wait_for_selector("#sign-in", timeout=TIMEOUT_MS)
+    page.click("#sign-in")
+    page.wait_for_selector("input[name=password]", timeout=TIMEOUT_MS)  # signed out at the issuer too
+
+
+def test_carol_is_told_which_permission_a_create_needs(page: Page, stack: LocalStack) -> None:
+    page.goto(stack.webapp_url)
+    page.click("#sign-in")
+    fill_login_form(page, "carol")
+    page.wait_for_selector("#who:text-is('carol')", timeout=TIMEOUT_MS)
+    page.fill("input[name=name]", "not allowed")
+    page.click("form[action='/items'] button[type=submit]")
+    page.wait_for_selector("#error", timeout=TIMEOUT_MS)
+
+    assert page.inner_text("#error") == (
+        "Not allowed: POST /items needs the write:items permission; "
+        "your access token carries openid, profile, offline_access, read:items."
+    )
