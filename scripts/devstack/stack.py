@@ -179,6 +179,9 @@ class OutsideIssuerStack:
 
     def instructions(self) -> str:
         api = self.api_url.rstrip("/")
+        audience = shlex.quote(self.audience)
+        register = f"callback and logout URL {self.spa_url}, web origin {self.spa.url}"
+        login = f"login --issuer {self.issuer_url} --login-client-id NATIVE_CLIENT_ID"
         return "\n".join(
             [
                 f"API        {self.api_url}",
@@ -186,11 +189,9 @@ class OutsideIssuerStack:
                 f"Audience   {self.audience}",
                 "",
                 f"Single-page app  {self.spa_url}  (client {self.spa_client_id})",
-                f"  register at the provider: callback and logout URL {self.spa_url},"
-                f" web origin {self.spa.url}",
-                "Native app (a native application at the provider, loopback callback http://127.0.0.1/callback):",
-                f"  .venv/bin/python examples/items_client.py --api {api}"
-                f" --audience {shlex.quote(self.audience)} login --issuer {self.issuer_url} --login-client-id NATIVE_CLIENT_ID",
+                f"  register at the provider: {register}",
+                "Native app (a native client at the provider; callback http://127.0.0.1/callback, any port):",
+                f"  .venv/bin/python examples/items_client.py --api {api} --audience {audience} {login}",
                 "",
                 "Press Ctrl-C to stop.",
             ]
