@@ -470,10 +470,10 @@ class IssuerConfig:
         return AccessTokenGenerator(self.issuer, self.audience, self.key)
 
 
-def create_app(config: IssuerConfig) -> Flask:
-    """The issuer's Flask app."""
+def create_app(config: IssuerConfig, state: SignInState | None = None) -> Flask:
+    """The issuer's Flask app; `state` holds sessions, codes and refresh tokens (a new one by default)."""
     app = Flask("devstack.issuer")
-    state = SignInState()
+    state = state or SignInState()
     server = DevAuthorizationServer(
         app,
         query_client=config.query_client,

@@ -25,7 +25,7 @@ import secrets
 import threading
 import time
 import urllib.parse
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -276,7 +276,7 @@ class RefreshToken:
 class SignInState:
     """Sessions, codes and refresh tokens, in memory, behind one lock."""
 
-    def __init__(self, clock: Any = time.time) -> None:
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self.clock = clock
         self.sessions: dict[str, SignedIn] = {}
         self.codes: dict[str, AuthorizationCode] = {}

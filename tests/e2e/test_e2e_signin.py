@@ -6,6 +6,7 @@ import base64
 import hashlib
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import jwt
 import pytest
@@ -24,7 +25,17 @@ from signin_client import (
     sign_in,
 )
 
-from devstack.issuer import DEFAULT_AUDIENCE, RunningIssuer, SignInSettings, start_issuer
+from devstack.issuer import (
+    DEFAULT_AUDIENCE,
+    RunningIssuer,
+    SignInSettings,
+    build_config,
+    create_app,
+    load_signing_key,
+    start_issuer,
+)
+from devstack.servers import serving
+from devstack.signin import CODE_LIFETIME_SECONDS, SignInState
 
 
 @pytest.fixture(scope="module")
@@ -337,3 +348,27 @@ def test_the_token_endpoint_allows_the_spa_origin_only(issuer: RunningIssuer) ->
 
     assert (allowed.status, allowed.headers["Access-Control-Allow-Origin"]) == (200, "http://127.0.0.1:9")
     assert "Access-Control-Allow-Origin" not in other.headers
+
+
+def test_a_code_expires_after_its_short_lifetime(tmp_path: Path) -> None:
+    now = [1_000_000.0]
+    state = SignInState(clock=lambda: now[0])
+    config = build_config(
+        "http://127.0.0.1:9/",
+        DEFAULT_AUDIENCE,
+        {},
+        load_signing_key(tmp_path / "key.json"),
+        SignInSettings(PASSWORDS, SPA_URL, WEBAPP_URL),
+    )
+    with serving(create_app(config, state)) as server:
+        issuer = f"{server.url}/"
+        authorization = Authorization(issuer)
+        code = sign_in(UserAgent(), authorization, "alice")
+        now[0] += CODE_LIFETIME_SECONDS  # the code's last moment has passed
+        response = exchange(f"{server.url}/oauth/token", authorization, code)
+
+    assert (response.status, response.json()) == (
+        400,
+        {"error": "invalid_grant", "error_description": "Invalid 'code' in request."},
+    )
+    assert CODE_LIFETIME_SECONDS == 60
