@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 SPA_DIR = ROOT / "examples" / "spa"
 OIDC_CLIENT_BUNDLE = ROOT / "scripts/node_modules/oidc-client-ts/dist/browser/oidc-client-ts.js"
 SPA_CLIENT_ID = "dev-spa"
-WEBAPP_PATH = ROOT / "examples" / "webapp" / "app.py"
+WEBAPP_PATH = ROOT / "examples" / "webapp" / "webapp.py"
 WEBAPP_CLIENT_ID = "dev-webapp"
 
 
@@ -90,7 +90,7 @@ class LateApp:
 
 
 def load_webapp_module() -> ModuleType:
-    """examples/webapp/app.py (an example, not a package on sys.path), loaded by its path."""
+    """examples/webapp/webapp.py (an example, not a package on sys.path), loaded by its path."""
     spec = importlib.util.spec_from_file_location("items_webapp", WEBAPP_PATH)
     if spec is None or spec.loader is None:
         raise RuntimeError(f"cannot load {WEBAPP_PATH}")

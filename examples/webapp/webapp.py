@@ -14,7 +14,7 @@ renewed with the refresh token when it has expired.
     GET  /logout       end the session here and at the issuer (RP-initiated logout)
 
 `make run` serves it for the local issuer (client dev-webapp). Against Auth0:
-    WEBAPP_CLIENT_SECRET=... python examples/webapp/app.py --issuer https://TENANT.auth0.com/ \\
+    WEBAPP_CLIENT_SECRET=... python examples/webapp/webapp.py --issuer https://TENANT.auth0.com/ \\
         --client-id ID --audience https://items.example.com --api https://API_URL --port 3000
 """
 
