@@ -372,3 +372,20 @@ def test_a_code_expires_after_its_short_lifetime(tmp_path: Path) -> None:
         {"error": "invalid_grant", "error_description": "Invalid 'code' in request."},
     )
     assert CODE_LIFETIME_SECONDS == 60
+
+
+def test_the_request_log_holds_no_code_or_token(
+    issuer: RunningIssuer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("INFO", logger="werkzeug")
+    agent = UserAgent()
+    authorization = Authorization(issuer.config.issuer)
+    code = sign_in(agent, authorization, "alice")
+    id_token = exchange(issuer.token_endpoint, authorization, code).json()["id_token"]
+    agent.request("GET", f"{issuer.config.base_url}/oidc/logout?id_token_hint={id_token}")
+
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "GET /oidc/logout?<redacted> HTTP/1.1" in logged
+    assert code not in logged
+    assert id_token not in logged
+    assert authorization.state not in logged
