@@ -78,6 +78,7 @@ from devstack.signin import (
     login_page,
     new_session_id,
     page,
+    parse_user_passwords,
     remember_refresh_token,
     session_key,
 )
@@ -741,15 +742,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=None, help="127.0.0.1 port (default: free)")
     parser.add_argument("--audience", default=DEFAULT_AUDIENCE)
     parser.add_argument("--client-secret", action="append", default=[], metavar="CLIENT_ID=SECRET")
+    parser.add_argument("--user", action="append", default=[], metavar="NAME=PASSWORD")
+    parser.add_argument("--spa-url", help="dev-spa's redirect and post-logout URI")
+    parser.add_argument("--webapp-url", help="dev-webapp's base URL (its redirect URI is URL/callback)")
     args = parser.parse_args(argv)
     try:
         client_secrets = parse_client_secrets(args.client_secret)
         dev_clients(client_secrets)
+        passwords = parse_user_passwords(args.user)
+        dev_users(passwords)
     except ValueError as error:
         parser.exit(2, f"{parser.prog}: error: {error}\n")  # one line, not the usage block
-    issuer = start_issuer(args.port, args.audience, client_secrets)
+    signin = SignInSettings(passwords, args.spa_url, args.webapp_url)
+    issuer = start_issuer(args.port, args.audience, client_secrets, signin=signin)
     print(f"Issuer {issuer.config.issuer}  token endpoint {issuer.token_endpoint}\n")
-    print(describe_clients(issuer.config.clients), flush=True)
+    print(describe_clients(issuer.config.clients))
+    for user in issuer.config.users.values():
+        print(f"  {user.name:<12} password {user.password}  permissions: {' '.join(user.permissions)}")
+    print(flush=True)
     try:
         issuer.server.thread.join()
     except KeyboardInterrupt:
