@@ -6,6 +6,7 @@ import json
 import stat
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 from browser_harness import TIMEOUT_MS, fill_login_form
@@ -71,12 +72,13 @@ def test_login_through_the_browser_then_every_command_acts_as_the_user(
     assert stat.S_IMODE(credentials.parent.stat().st_mode) == 0o700
     first_refresh_token = json.loads(credentials.read_text())["refresh_token"]
 
-    created = items_client(stack, credentials, "create", "native note")
+    note = f"native note {uuid.uuid4().hex[:8]}"  # the session's other tests sign alice in too
+    created = items_client(stack, credentials, "create", note)
     listed = items_client(stack, credentials, "list")
     me = items_client(stack, credentials, "me")
 
     assert created.returncode == 0, created.stderr
-    assert [item["name"] for item in json.loads(listed.stdout)] == ["native note"]
+    assert note in [item["name"] for item in json.loads(listed.stdout)]
     assert json.loads(me.stdout)["sub"] == "auth0|alice"
     # Each run renewed the access token with the refresh token and kept the rotated one.
     assert json.loads(credentials.read_text())["refresh_token"] != first_refresh_token

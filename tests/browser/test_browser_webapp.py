@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from browser_harness import TIMEOUT_MS, fill_login_form
 from playwright.sync_api import Page
 
@@ -13,11 +15,12 @@ def test_sign_in_create_see_own_items_and_sign_out(page: Page, stack: LocalStack
     page.click("#sign-in")
     fill_login_form(page, "bob")
     page.wait_for_selector("#who:text-is('bob')", timeout=TIMEOUT_MS)
-    page.fill("input[name=name]", "from the web app")
+    note = f"from the web app {uuid.uuid4().hex[:8]}"  # the session's other tests sign bob in too
+    page.fill("input[name=name]", note)
     page.click("form[action='/items'] button[type=submit]")
-    page.wait_for_selector("#items li", timeout=TIMEOUT_MS)
+    page.wait_for_selector(f"#items li .name:text-is('{note}')", timeout=TIMEOUT_MS)
 
-    assert page.locator("#items li .name").all_inner_texts() == ["from the web app"]
+    assert note in page.locator("#items li .name").all_inner_texts()
     cookies = {c["name"]: c for c in page.context.cookies(stack.webapp_url)}
     assert cookies["session"]["httpOnly"] is True
     assert (
