@@ -251,8 +251,9 @@ class AccessTokenGenerator(JWTBearerTokenGenerator):  # type: ignore[misc]  # Au
 
     def access_token_generator(self, client: DevClient, grant_type: str, user: object, scope: str) -> str:
         if isinstance(user, SignedIn):
-            return self.sign(self.user_claims(client, user, scope, _USER_AUDIENCE.get() or self.audience))
-        claims = self.claims(client, scope)
+            claims = self.user_claims(client, user, scope, _USER_AUDIENCE.get() or self.audience)
+        else:
+            claims = self.claims(client, scope)
         jkt = _BOUND_KEY.get()
         if jkt is not None:
             claims["cnf"] = {"jkt": jkt}  # RFC 9449 §6.1

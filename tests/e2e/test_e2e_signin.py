@@ -389,3 +389,28 @@ def test_the_request_log_holds_no_code_or_token(
     assert code not in logged
     assert id_token not in logged
     assert authorization.state not in logged
+
+
+def test_a_users_token_is_bound_to_the_key_of_a_dpop_proof(issuer: RunningIssuer) -> None:
+    from dpop import DPoPKey
+    from joserfc import jwk
+
+    key = DPoPKey()
+    authorization = Authorization(issuer.config.issuer)
+    code = sign_in(UserAgent(), authorization, "alice")
+    form = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": authorization.redirect_uri,
+        "code_verifier": authorization.verifier,
+        "client_id": "dev-spa",
+    }
+    response = UserAgent().request(
+        "POST", issuer.token_endpoint, form, {"DPoP": key.proof("POST", issuer.token_endpoint)}
+    )
+
+    body = response.json()
+    assert (response.status, body["token_type"]) == (200, "DPoP")
+    claims = verified(issuer, body["access_token"], DEFAULT_AUDIENCE)
+    thumbprint = jwk.import_key(key.public_jwk).thumbprint()  # RFC 7638, joserfc's own
+    assert (claims["sub"], claims["cnf"]) == ("auth0|alice", {"jkt": thumbprint})
