@@ -132,6 +132,7 @@ def create_webapp(settings: WebAppSettings) -> Flask:
         client_kwargs={"scope": SCOPE, "code_challenge_method": "S256", "timeout": TIMEOUT_SECONDS},
     )
     users = UserTokens(issuer, settings)
+    app.extensions["user_tokens"] = users  # Flask's registry: tests reach the token store there
     current_token, call_api, forbidden = users.current, users.call_api, users.forbidden
 
     @app.get("/")

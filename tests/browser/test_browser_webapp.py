@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from browser_harness import TIMEOUT_MS, fill_login_form
+from flask import Flask
 from playwright.sync_api import Page
 
+from devstack.spa import LateApp
 from devstack.stack import LocalStack
 
 
@@ -46,3 +49,32 @@ def test_carol_is_told_which_permission_a_create_needs(page: Page, stack: LocalS
         "Not allowed: POST /items needs the write:items permission; "
         "your access token carries openid, profile, offline_access, read:items."
     )
+
+
+def web_app_tokens(stack: LocalStack) -> Any:
+    """The web app's server-side token store (examples/webapp: UserTokens), behind the stack's LateApp."""
+    holder = stack.webapp.server.app
+    assert isinstance(holder, LateApp)
+    assert isinstance(holder.app, Flask)
+    return holder.app.extensions["user_tokens"]
+
+
+def test_an_expired_access_token_is_renewed_with_the_refresh_token(page: Page, stack: LocalStack) -> None:
+    users = web_app_tokens(stack)
+    known = set(users.tokens)
+    page.goto(stack.webapp_url)
+    page.click("#sign-in")
+    fill_login_form(page, "alice")
+    page.wait_for_selector("#who:text-is('alice')", timeout=TIMEOUT_MS)
+    (sid,) = set(users.tokens) - known  # this browser's session
+    before = dict(users.tokens[sid])
+    with users.lock:
+        users.tokens[sid] = {**before, "expires_at": 0}  # as if its hour had passed
+
+    page.reload()
+    page.wait_for_selector("#who:text-is('alice')", timeout=TIMEOUT_MS)
+    after = users.tokens[sid]
+
+    assert after["access_token"] != before["access_token"]
+    assert after["refresh_token"] != before["refresh_token"]  # rotated
+    assert after["expires_at"] >= before["expires_at"]
