@@ -23,6 +23,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+from bench import callgrind
 from bench.cold import cold
 from bench.counted import counted_figures
 from bench.measure import Figure
@@ -143,6 +144,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="where to write the JSON")
     parser.add_argument("--markdown", action="store_true", help="also print the table as Markdown (README)")
     args = parser.parse_args(argv)
+    if not callgrind.available():
+        parser.exit(
+            2,
+            f"{parser.prog}: valgrind is not installed, and the budgets are enforced on its instruction "
+            "counts (Debian: apt-get install valgrind; scripts/bootstrap.sh installs it when run as root)\n",
+        )
     started = time.time()
     load_before = os.getloadavg()
     if args.quick:
