@@ -70,8 +70,6 @@ VARIANTS: dict[str, str] = {
     "dpop_request": "dpop_floor",
     "dpop_repeated_token": "dpop_floor",
 }
-# Variants whose every call takes an event off a list: the parent mints warm-up + counted events.
-FRESH_EVENTS = ("new_token", "new_token_quiet", "new_token_six_issuers", "reference", "dpop_request")
 
 
 class Counts(NamedTuple):
@@ -150,13 +148,13 @@ def counted_figures(*, calls: int) -> list[Figure]:
     return figures
 
 
-def count(*, calls: int, env: dict[str, str] | None = None) -> Counts:
+def count(*, calls: int) -> Counts:
     """Start the child under callgrind on freshly minted tokens; its instructions per call of each variant."""
     key = BenchKey.generate()
     with serve_issuer(key) as issuer_url, tempfile.TemporaryDirectory(prefix="bench-counted-") as scratch:
         fixture = Path(scratch) / "fixture.json"
         fixture.write_text(json.dumps(mint(key, issuer_url, calls)), encoding="utf-8")
-        child_env = dict(os.environ if env is None else env)
+        child_env = dict(os.environ)
         child_env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), child_env.get("PYTHONPATH")]))
         phases = callgrind.count_phases(
             [sys.executable, "-m", "bench.counted", str(fixture)], env=child_env, cwd=ROOT
