@@ -4,6 +4,9 @@ The floor is what no authorizer can avoid for a token it has never seen: one RSA
 SHA-256 signature check with `cryptography` and a preloaded public key. Everything else the handler
 does (base64url and JSON, the claim checks, the key lookup, the policy, the log line and the metric)
 is measured as a multiple of it.
+
+These ratios are timed, and reported only: the machine moves them. The batches built here are also
+counted in instructions by bench/counted.py, and the budgets are enforced on those counts.
 """
 
 from __future__ import annotations
