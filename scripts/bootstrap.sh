@@ -109,9 +109,12 @@ fi
 # how to install it.
 if ! command -v chromium >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    run_step "installing chromium for the browser tests (apt-get)" \
-      bash -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null'
+    # As for valgrind above: install first, update the package lists only when that fails; wait for dpkg's lock.
+    run_step "installing chromium for the browser tests (apt-get)" sh -c '
+      export DEBIAN_FRONTEND=noninteractive
+      apt="apt-get -qq -o DPkg::Lock::Timeout=300"
+      $apt install -y chromium >/dev/null 2>&1 || { $apt update >/dev/null && $apt install -y chromium >/dev/null; }'
   else
-    echo "bootstrap: chromium is missing (the browser tests need it): sudo apt-get install chromium"
+    echo "bootstrap: chromium is missing (the browser tests need it): sudo apt-get install chromium" >&2
   fi
 fi
