@@ -141,14 +141,14 @@ def revocation(*, rounds: int, calls: int, entries: int = LIVE_ENTRIES) -> list[
             new,
             "x",
             f"new_token_ratio with revocation on ({entries:,} live entries, between refreshes) / floor",
-            budget=4.0,
+            timed_budget=4.0,
         ),
         Figure(
             "revocation_repeated_token_ratio",
             again,
             "x",
             f"repeated_token_ratio with revocation on ({entries:,} live entries, between refreshes) / floor",
-            budget=0.5,
+            timed_budget=0.5,
         ),
         Figure(
             "revocation_refresh_ms",
