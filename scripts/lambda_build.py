@@ -30,8 +30,11 @@ from __future__ import annotations
 
 import argparse
 import compileall
+import fcntl
+import hashlib
 import os
 import py_compile
+import shutil
 import sys
 import tempfile
 import tomllib
@@ -42,6 +45,7 @@ ARCHITECTURES = ("x86_64", "arm64")
 # The level an interpreter without -O or PYTHONOPTIMIZE loads (Lambda's): see the module docstring.
 OPTIMIZATION_LEVEL = 0
 INVALIDATION_MODE = py_compile.PycInvalidationMode.UNCHECKED_HASH
+COMPLETE = ".complete"  # written last into a dependency cache entry
 
 
 class BuildError(RuntimeError):
@@ -73,26 +77,66 @@ def architecture_of(function: str, artifacts_dir: Path, environ: dict[str, str])
     return str(found.pop())
 
 
-def install(function: str, source_dir: Path, artifacts_dir: Path, architecture: str) -> None:
-    """The function's code and requirements.txt into artifacts_dir, as SAM's python_pip build does."""
-    from aws_lambda_builders.builder import LambdaBuilder  # noqa: PLC0415 - SAM CLI's own builder library
+def dependencies(source_dir: Path, architecture: str, cache_dir: Path) -> Path:
+    """requirements.txt installed for the architecture and compiled, in cache_dir (built once per content).
+
+    SAM caches a Python function's dependencies in its own folder keyed by requirements.txt; a Makefile
+    build gets no such folder, so this keeps one of its own, keyed the same way (and by architecture).
+    """
+    from aws_lambda_builders.builder import LambdaBuilder  # type: ignore[import-untyped]  # noqa: PLC0415
 
     manifest = source_dir / "requirements.txt"
-    with tempfile.TemporaryDirectory(prefix=f"lambda-build-{function}-") as scratch:
-        LambdaBuilder(language="python", dependency_manager="pip", application_framework=None).build(
-            str(source_dir),
-            str(artifacts_dir),
-            scratch,
-            str(manifest),
-            runtime=RUNTIME,
-            architecture=architecture,
-        )
-    makefile = artifacts_dir / "Makefile"  # copied with the code; the build's, not the function's
-    makefile.unlink(missing_ok=True)
+    key = hashlib.sha256(
+        f"{RUNTIME} {architecture} {INVALIDATION_MODE.name}\n".encode() + manifest.read_bytes()
+    )
+    target = cache_dir / f"{architecture}-{key.hexdigest()[:20]}"
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    with (cache_dir / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # parallel builds of two functions with one requirements.txt
+        if (target / COMPLETE).exists():
+            return target
+        shutil.rmtree(target, ignore_errors=True)
+        with tempfile.TemporaryDirectory(prefix="lambda-build-") as scratch:
+            only_manifest = Path(scratch, "source")
+            only_manifest.mkdir()
+            shutil.copy2(manifest, only_manifest / "requirements.txt")
+            LambdaBuilder(language="python", dependency_manager="pip", application_framework=None).build(
+                str(only_manifest),
+                str(target),
+                str(Path(scratch, "scratch")),
+                str(only_manifest / "requirements.txt"),
+                runtime=RUNTIME,
+                architecture=architecture,
+            )
+        compile_bytecode(target)
+        (target / COMPLETE).touch()
+    return target
 
 
-def compile_bytecode(artifacts_dir: Path) -> int:
-    """Compile every module under artifacts_dir; the number of .py files. Fails on a syntax error."""
+def install(source_dir: Path, artifacts_dir: Path, architecture: str, cache_dir: Path) -> None:
+    """The function's code and its dependencies into artifacts_dir, as SAM's python_pip build lays them out.
+
+    The dependencies come compiled from the cache; the code is compiled here.
+    """
+    from aws_lambda_builders.workflows.python_pip.workflow import (  # type: ignore[import-untyped]  # noqa: PLC0415
+        PythonPipWorkflow,
+    )
+
+    deps = dependencies(source_dir, architecture, cache_dir)
+    shutil.copytree(deps, artifacts_dir, ignore=shutil.ignore_patterns(COMPLETE), dirs_exist_ok=True)
+    # The code as SAM's Python build copies it (its excluded files), without this build's Makefile.
+    excluded = shutil.ignore_patterns(*PythonPipWorkflow.EXCLUDED_FILES, "Makefile")
+    code = Path(tempfile.mkdtemp(prefix="lambda-build-code-"))
+    try:
+        shutil.copytree(source_dir, code, ignore=excluded, dirs_exist_ok=True)
+        compile_bytecode(code)
+        shutil.copytree(code, artifacts_dir, dirs_exist_ok=True)
+    finally:
+        shutil.rmtree(code, ignore_errors=True)
+
+
+def compile_bytecode(artifacts_dir: Path) -> None:
+    """Compile every module under artifacts_dir; BuildError on a module that does not compile."""
     ok = compileall.compile_dir(
         str(artifacts_dir),
         quiet=1,
@@ -102,13 +146,13 @@ def compile_bytecode(artifacts_dir: Path) -> int:
     )
     if not ok:
         raise BuildError(f"compileall failed under {artifacts_dir}")
-    return sum(1 for _ in artifacts_dir.rglob("*.py"))
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="lambda_build.py", description=__doc__.splitlines()[0])
     parser.add_argument("function", help="the function's logical id (make target build-<LogicalId>)")
     parser.add_argument("source_dir", type=Path, help="the function's code (the folder sam build copied)")
+    parser.add_argument("--cache-dir", type=Path, required=True, help="where installed dependencies are kept")
     args = parser.parse_args(argv)
     try:
         if f"python{sys.version_info.major}.{sys.version_info.minor}" != RUNTIME:
@@ -119,8 +163,8 @@ def main(argv: list[str] | None = None) -> int:
             raise BuildError("ARTIFACTS_DIR is not set: run through `sam build` (BuildMethod: makefile)")
         artifacts_dir = Path(artifacts).resolve()
         architecture = architecture_of(args.function, artifacts_dir, dict(os.environ))
-        install(args.function, args.source_dir.resolve(), artifacts_dir, architecture)
-        sources = compile_bytecode(artifacts_dir)
+        install(args.source_dir.resolve(), artifacts_dir, architecture, args.cache_dir.resolve())
+        sources = sum(1 for _ in artifacts_dir.rglob("*.py"))
     except BuildError as exc:
         print(f"lambda_build: {args.function}: {exc}", file=sys.stderr)
         return 1
