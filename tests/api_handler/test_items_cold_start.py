@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from bench.rie import ME_EVENT
-
 from devstack.dynamodb_local import DynamoDBLocal
 from devstack.template import ROOT
 
