@@ -60,7 +60,7 @@ def cold_start(env: dict[str, str], event: dict[str, Any], code_dir: Path = CODE
 
 
 def listing_event() -> dict[str, Any]:
-    event = json.loads(json.dumps(ME_EVENT))
+    event: dict[str, Any] = json.loads(json.dumps(ME_EVENT))
     event["resource"] = event["path"] = event["requestContext"]["resourcePath"] = "/items"
     event["requestContext"]["path"] = "/v1/items"
     return event
