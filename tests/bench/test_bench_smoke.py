@@ -24,6 +24,7 @@ FIGURES = {
     "api_cold_import_ratio": "x",
     "rie_cold_start_ratio": "x",
     "api_rie_cold_start_ratio": "x",
+    "api_rie_first_item_ratio": "x",
     "first_request_ms": "ms",
     "authorizer_peak_rss_mb": "MB",
     "api_peak_rss_mb": "MB",
@@ -38,7 +39,10 @@ BUDGETS = {
     "dpop_request_ratio": 4.0,
     "cold_import_ratio": 1.6,
     "authorizer_peak_rss_mb": 45.0,
-    "rie_cold_start_ratio": 2.5,
+    "rie_cold_start_ratio": 2.0,
+    "api_rie_cold_start_ratio": 3.0,
+    "api_rie_first_item_ratio": 7.0,
+    "api_peak_rss_mb": 75.0,
 }
 
 
