@@ -25,6 +25,12 @@ HEAVY_PACKAGES = (
     "aws_lambda_powertools.utilities.idempotency",
     "aws_lambda_powertools.utilities.parameters",
 )
+# The Powertools packages whose __init__.py a cold start must not run (items_api/lazy_packages.py).
+DEFERRED_INITS = (
+    "aws_lambda_powertools",
+    "aws_lambda_powertools.event_handler",
+    "aws_lambda_powertools.utilities.data_classes",
+)
 
 
 class Context:
@@ -59,6 +65,10 @@ def main() -> None:
     report: dict[str, object] = {"app_file": app.__file__, "after_init": heavy_imports()}
     report["result"] = app.lambda_handler(event, Context())
     report["heavy_imports"] = heavy_imports()
+    report["inits_run"] = [name for name in DEFERRED_INITS if type(sys.modules[name]).__name__ == "module"]
+    report["powertools_modules"] = sorted(
+        name for name in sys.modules if name.startswith("aws_lambda_powertools")
+    )
     print(json.dumps(report))
 
 
