@@ -12,6 +12,7 @@ import importlib
 import json
 import os
 import sys
+import types
 
 code_dir = os.path.realpath(sys.argv[1])
 compiled: list[str] = []
@@ -27,9 +28,14 @@ def audit(event: str, args: tuple[object, ...]) -> None:
 sys.addaudithook(audit)
 sys.path.insert(0, code_dir)  # the function's code root, as on Lambda
 importlib.import_module("app")
-loaded = sum(
-    1
-    for module in list(sys.modules.values())
-    if (getattr(module, "__file__", None) or "").startswith(code_dir + os.sep)
-)
+
+
+def ran_from_code_dir(module: object) -> bool:
+    """A module whose source ran from CODE_DIR: a module left unrun (items_api/lazy_packages.py,
+    oauth_authorizer/deferred_imports.py) and an extension module have nothing to compile."""
+    path = getattr(module, "__file__", None) or ""
+    return type(module) is types.ModuleType and path.startswith(code_dir + os.sep) and path.endswith(".py")
+
+
+loaded = sum(1 for module in list(sys.modules.values()) if ran_from_code_dir(module))
 print(json.dumps({"compiled": sorted(compiled), "loaded": loaded}))

@@ -112,7 +112,7 @@ def test_first_import_of_the_read_only_build_compiles_no_source_file(
     # THEN every module came from the shipped bytecode: not one source file was compiled
     assert report["compiled"] == []
     assert isinstance(report["loaded"], int)
-    assert report["loaded"] > 50
+    assert report["loaded"] > 40  # the function's modules and its dependencies' came from the copy
 
 
 @pytest.mark.parametrize("function", FUNCTIONS)
