@@ -22,7 +22,6 @@ import contextlib
 import http.client
 import json
 import os
-import shutil
 import signal
 import stat
 import statistics
@@ -196,10 +195,9 @@ def empty_function() -> Iterator[Path]:
 @contextlib.contextmanager
 def shipped_functions() -> Iterator[Path]:
     """A read-only copy of `sam build`'s output for this machine: only the bytecode the build ships."""
-    build = host_build()
     with tempfile.TemporaryDirectory(prefix="bench-shipped-") as directory:
         copy = Path(directory, "build")
-        shutil.copytree(build, copy, ignore=shutil.ignore_patterns("template.yaml"))
+        host_build(copy_to=copy)
         for root, _dirs, _files in os.walk(copy):
             Path(root).chmod(stat.S_IRUSR | stat.S_IXUSR)
         try:

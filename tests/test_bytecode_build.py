@@ -47,8 +47,11 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.fixture(scope="module")
-def build_dir() -> Path:
-    return host_build()
+def build_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the host build, taken under the build's lock (another run may rebuild the folder)."""
+    copy = tmp_path_factory.mktemp("host") / "build"
+    host_build(copy_to=copy)
+    return copy
 
 
 def read_only_copy(source: Path, target: Path) -> Path:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import fcntl
 import os
 import platform
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -35,10 +36,11 @@ def host_architecture() -> str:
     return HOST_ARCHITECTURES[machine]
 
 
-def host_build(build_dir: Path = HOST_BUILD_DIR) -> Path:
+def host_build(build_dir: Path = HOST_BUILD_DIR, *, copy_to: Path | None = None) -> Path:
     """`sam build` of template.yaml for this machine's architecture into build_dir; returns build_dir.
 
-    Each function is then build_dir / its logical id, as in `.aws-sam/build`.
+    Each function is then build_dir / its logical id, as in `.aws-sam/build`. `copy_to`: a new folder that
+    gets a copy of the output, taken before any other build can start.
     """
     build_dir.parent.mkdir(parents=True, exist_ok=True)
     command = [
@@ -57,7 +59,9 @@ def host_build(build_dir: Path = HOST_BUILD_DIR) -> Path:
     with (build_dir.parent / ".build.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         process = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
-    if process.returncode != 0:
-        output = f"{process.stdout}{process.stderr}"
-        raise BuildFailed(f"{' '.join(command)} exited {process.returncode}:\n{output}")
+        if process.returncode != 0:
+            output = f"{process.stdout}{process.stderr}"
+            raise BuildFailed(f"{' '.join(command)} exited {process.returncode}:\n{output}")
+        if copy_to is not None:  # under the lock: no other build rewrites the folder while it is copied
+            shutil.copytree(build_dir, copy_to, symlinks=True, ignore=shutil.ignore_patterns("template.yaml"))
     return build_dir
