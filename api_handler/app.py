@@ -64,6 +64,38 @@ cors = CORSConfig(
     expose_headers=["Location", "Retry-After"],
     max_age=600,
 )
+
+
+# ---- Revocation (README, "Revoking access"): the list is read on the first request, then every few seconds.
+def _on_revocation_list(event: str, detail: str) -> None:
+    # token_revocation.cache.ListEvent: read, read_failed, serving_stale.
+    if event == "read":
+        logger.info("revocation list read", extra={"revocation_list": detail})
+        return
+    logger.warning(f"revocation list {event}", extra={"revocation_list": detail})
+    metrics.add_metric(name=f"RevocationList_{event}", unit=MetricUnit.Count, value=1)
+
+
+def _on_revoked(kind: str) -> None:
+    logger.warning("unauthorized", extra={"reason": "revoked", "revoked_by": kind})
+    metrics.add_metric(name="Revoked", unit=MetricUnit.Count, value=1)
+
+
+revocation_guard = None
+if settings.revocation is not None:  # the revocation layer's modules: only when revocation is on
+    from items_api.revocation import RevocationGuard
+
+    revocation_guard = RevocationGuard.from_settings(settings.revocation, _on_revocation_list, _on_revoked)
+
+
+def check_not_revoked(caller: Caller) -> None:
+    """Revoked (401) for a covered token, StoreUnavailable (503) while no list was read; off: nothing."""
+    if revocation_guard is not None:
+        revocation_guard.check(caller)
+
+
+# ---- end of revocation
+
 if settings.page_token_key_is_ephemeral:
     logger.debug("PAGE_TOKEN_KEY unset: next tokens are valid in this execution environment only")
 
@@ -99,6 +131,14 @@ def _authorizer_context(event: BaseProxyEvent) -> Mapping[str, Any]:
     return authorizer if isinstance(authorizer, Mapping) else {}
 
 
+def authenticated_caller(event: BaseProxyEvent) -> Caller:
+    """The caller the authorizer let through (401 without one), unless revoked since: API Gateway may
+    serve a cached Allow for the whole cache TTL, so the revocation list is checked on every request."""
+    caller = caller_from_authorizer_context(_authorizer_context(event), leeway=settings.leeway_seconds)
+    check_not_revoked(caller)
+    return caller
+
+
 def _request_path(event: BaseProxyEvent) -> str:
     # The path as the client sent it, with the stage or custom-domain base path, for the Location header.
     if isinstance(event, APIGatewayProxyEventV2):
@@ -125,9 +165,7 @@ def build_resolver(resolver: ApiGatewayResolver) -> ApiGatewayResolver:
             @functools.wraps(func)
             def route(**params: str) -> JsonResponse:
                 event = resolver.current_event
-                caller = caller_from_authorizer_context(
-                    _authorizer_context(event), leeway=settings.leeway_seconds
-                )
+                caller = authenticated_caller(event)
                 require_scopes(caller, route_key)
                 context: LambdaContext = resolver.lambda_context
                 deadline = Deadline.from_remaining_millis(context.get_remaining_time_in_millis())

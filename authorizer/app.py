@@ -48,6 +48,15 @@ def _key_set_listener(issuer: str) -> Listener:
     return on_event
 
 
+def _on_revocation_list(event: str, detail: str) -> None:
+    """Logs and counts the revocation list's events (token_revocation.cache.ListEvent: a failed read, a
+    stale list in force)."""
+    level = logging.INFO if event == "read" else logging.WARNING
+    TELEMETRY.revocation_list(level, f"revocation list {event}", detail=detail, invocation=_invocation)
+    if event != "read":
+        TELEMETRY.count_event(f"RevocationList_{event}")
+
+
 # One key set per issuer, nothing fetched yet: each is loaded on the first token that names its issuer
 # (an inline key set is parsed here, and a key that suits no allowed algorithm fails the cold start).
 KEYS = key_resolvers(SETTINGS, _key_set_listener)
@@ -58,8 +67,15 @@ VERIFIER = TokenVerifier(SETTINGS, KEYS, TOKENS)
 # DPoP proofs and certificate bindings, per request (DPoP's modules load only if an issuer uses DPoP).
 SENDERS = SenderConstraints(SETTINGS)
 AUTHORITY = RouteAuthority(SETTINGS.routes, simple_responses=SETTINGS.simple_responses)
+# The revocation list (REVOCATION_TABLE): read on the first decision, then at most every few seconds. Its
+# modules (the revocation layer's) are imported only when it is on.
+REVOCATIONS = None
+if SETTINGS.revocation is not None:
+    from oauth_authorizer.revocation import RevocationCheck
+
+    REVOCATIONS = RevocationCheck.from_settings(SETTINGS.revocation, _on_revocation_list)
 # Only run with SnapStart: fetch the keys before the snapshot, distrust what it carries after a restore.
-SNAPSTART_HOOKS = register_snapstart_hooks(KEYS, TOKENS)
+SNAPSTART_HOOKS = register_snapstart_hooks(KEYS, TOKENS, None if REVOCATIONS is None else REVOCATIONS.cache)
 
 
 def lambda_handler(event: dict[str, Any], context: LambdaContextLike) -> dict[str, Any]:
@@ -69,7 +85,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContextLike) -> dict[st
         request = read_event(event)
         if request.request_id:
             correlation_id = _invocation["correlation_id"] = request.request_id
-        decision = authorize(request, VERIFIER, SENDERS, AUTHORITY)
+        decision = authorize(request, VERIFIER, SENDERS, AUTHORITY, REVOCATIONS)
     except Rejected as exc:
         TELEMETRY.rejected(exc.reason, context, correlation_id, str(exc))
         raise Exception("Unauthorized") from None  # API Gateway's one way to answer 401

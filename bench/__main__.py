@@ -27,6 +27,7 @@ from bench import callgrind
 from bench.cold import cold
 from bench.counted import counted_figures
 from bench.measure import Figure
+from bench.revocation import revocation
 from bench.rie import rie_cold
 from bench.throughput import local_stack_throughput
 from bench.warm import dpop, warm
@@ -156,11 +157,13 @@ def main(argv: list[str] | None = None) -> int:
         figures = warm(rounds=3, calls=20) + dpop(rounds=3, calls=20) + counted_figures(calls=10)
         figures += cold(rounds=1) + rie_cold(rounds=1)
         figures += throughput(seconds=1, connections=2)
+        figures += revocation(rounds=3, calls=20, entries=1_000)
     else:
         figures = warm(rounds=21, calls=50) + dpop(rounds=21, calls=50) + counted_figures(calls=200)
         figures += cold(rounds=21)
         figures += rie_cold(rounds=21)
         figures += throughput(seconds=10, connections=4)
+        figures += revocation(rounds=21, calls=50)  # README, "Revoking access"
     figures = paired(figures)
     host = machine(load_before)
     print(describe(host))

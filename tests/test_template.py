@@ -42,6 +42,7 @@ def _translate(**parameters: str) -> dict[str, Any]:
     for function in ("AuthorizerFunction", "ApiFunction"):
         # The translator wants packaged code; `sam package` would put an S3 URI here.
         template["Resources"][function]["Properties"]["CodeUri"] = f"s3://bucket/{function}.zip"
+    template["Resources"]["RevocationLayer"]["Properties"]["ContentUri"] = "s3://bucket/RevocationLayer.zip"
     translated = transform(template, {**REQUIRED_PARAMETERS, **parameters}, _NoManagedPolicies())
     resources: dict[str, Any] = translated["Resources"]
     return resources
@@ -190,10 +191,21 @@ def _authorizer_role(**parameters: str) -> dict[str, Any]:
     return evaluated
 
 
-def test_authorizer_role_has_no_aws_permissions_beyond_its_own_logs() -> None:
+def test_authorizer_role_has_no_aws_permissions_beyond_its_own_logs_and_reading_the_revocation_list() -> None:
     role = _authorizer_role()
     assert role["ManagedPolicyArns"] == ["arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"]
-    assert role["Policies"] == []  # the DPoP statement's Fn::If gives AWS::NoValue: no inline policy
+    # The DPoP statement's Fn::If gives AWS::NoValue; the revocation list's one read (a Scan) remains.
+    statements = [
+        statement for policy in role["Policies"] for statement in policy["PolicyDocument"]["Statement"]
+    ]
+    assert statements == [
+        {
+            "Sid": "RevocationTableRead",
+            "Effect": "Allow",
+            "Action": ["dynamodb:Scan"],
+            "Resource": {"Fn::GetAtt": ["RevocationTable", "Arn"]},
+        },
+    ]
 
 
 @pytest.mark.parametrize("dpop", ["allowed", "required"])
@@ -209,7 +221,13 @@ def test_with_dpop_the_authorizer_may_only_put_items_into_the_replay_table(dpop:
             "Effect": "Allow",
             "Action": ["dynamodb:PutItem"],
             "Resource": {"Fn::GetAtt": ["DPoPReplayTable", "Arn"]},
-        }
+        },
+        {
+            "Sid": "RevocationTableRead",
+            "Effect": "Allow",
+            "Action": ["dynamodb:Scan"],
+            "Resource": {"Fn::GetAtt": ["RevocationTable", "Arn"]},
+        },
     ]
 
 
@@ -264,6 +282,12 @@ def test_api_role_allows_exactly_the_table_calls_the_store_and_idempotency_make_
             "Action": ["secretsmanager:GetSecretValue"],
             "Effect": "Allow",
             "Resource": {"Fn::Sub": ["${secretArn}", {"secretArn": {"Ref": "PageTokenSecret"}}]},
+        },
+        {
+            "Sid": "RevocationTableRead",
+            "Effect": "Allow",
+            "Action": ["dynamodb:Scan"],
+            "Resource": {"Fn::GetAtt": ["RevocationTable", "Arn"]},
         },
     ]
 
@@ -329,7 +353,15 @@ def test_table_is_on_demand_encrypted_recoverable_and_never_deleted_with_the_sta
 
 def test_outputs_expose_the_url_the_table_and_the_authorizer_arn() -> None:
     outputs = load_template()["Outputs"]
-    assert set(outputs) == {"ApiUrl", "TableName", "AuthorizerFunctionArn"}
+    # (and the revocation list's: tests/test_template_revocation.py)
+    assert set(outputs) == {
+        "ApiUrl",
+        "TableName",
+        "AuthorizerFunctionArn",
+        "RevocationTableName",
+        "MaxTokenLifetime",
+        "RevocationAdminPolicyArn",
+    }
     assert outputs["AuthorizerFunctionArn"]["Value"] == {"Fn::GetAtt": ["AuthorizerFunction", "Arn"]}
 
 
@@ -816,7 +848,11 @@ def _authorizer_environment(**parameters: str) -> tuple[dict[str, str], bool]:
     template = load_template()
     values = {name: str(p.get("Default", "")) for name, p in template["Parameters"].items()} | parameters
     conditions = template["Conditions"]
-    environment = {name: str(value) for name, value in _authorizer_variables(**parameters).items()}
+    environment = {
+        # A resource's Ref is its physical name; Lambda sets AWS_REGION.
+        name: f"stack-{value['Ref']}-1A2B3C" if isinstance(value, dict) else str(value)
+        for name, value in _authorizer_variables(**parameters).items()
+    } | {"AWS_REGION": "us-east-1"}
     (assertion,) = template["Rules"]["OneIssuerForm"]["Assertions"]
     return environment, bool(_evaluate(assertion["Assert"], values, conditions))
 
@@ -903,7 +939,9 @@ def test_the_dpop_parameters_reach_the_authorizer_with_the_replay_table_and_load
     )
     assert variables["DPOP_REPLAY_TABLE"] == {"Ref": "DPoPReplayTable"}
     # CloudFormation puts the table's name there (a Ref of a table is its name).
-    settings = load_settings({**variables, "DPOP_REPLAY_TABLE": "stack-DPoPReplayTable-1A2B3C"})
+    settings = load_settings(
+        {**variables, "DPOP_REPLAY_TABLE": "stack-DPoPReplayTable-1A2B3C", "REVOCATION_TABLE": ""}
+    )
     assert [issuer.dpop for issuer in settings.issuers] == [DpopMode.REQUIRED]
     assert (settings.dpop.iat_window_seconds, settings.dpop.algorithms, settings.dpop.replay_table) == (
         30,

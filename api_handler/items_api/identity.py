@@ -33,6 +33,9 @@ class Caller:
     sub: str
     scopes: frozenset[str]
     client_id: str | None
+    # For the revocation check (items_api/revocation.py): when the token was issued, and its id.
+    issued_at: int | None = None
+    token_id: str = ""
 
     @property
     def owner(self) -> str:
@@ -53,9 +56,9 @@ def _optional_text(context: Mapping[str, Any], key: str) -> str | None:
     return value
 
 
-def _expires_at(context: Mapping[str, Any]) -> int | None:
+def _numeric_date(context: Mapping[str, Any], key: str) -> int | None:
     # REST APIs hand context numbers over as strings, HTTP APIs as numbers.
-    value = context.get("exp")
+    value = context.get(key)
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | str):
@@ -76,7 +79,7 @@ def caller_from_authorizer_context(
     """
     if not context:
         raise Unauthenticated
-    expires_at = _expires_at(context)
+    expires_at = _numeric_date(context, "exp")
     current = time.time() if now is None else now
     if expires_at is not None and expires_at + leeway < current:
         raise Unauthenticated
@@ -95,7 +98,12 @@ def caller_from_authorizer_context(
         raise Unauthenticated
     scope = _optional_text(context, "scope") or ""
     caller = Caller(
-        iss=iss, sub=sub, scopes=frozenset(scope.split()), client_id=_optional_text(context, "client_id")
+        iss=iss,
+        sub=sub,
+        scopes=frozenset(scope.split()),
+        client_id=_optional_text(context, "client_id"),
+        issued_at=_numeric_date(context, "iat"),
+        token_id=_optional_text(context, "jti") or "",
     )
     if len(caller.owner) > MAX_OWNER_BYTES:  # ASCII: characters are bytes
         raise Unauthenticated

@@ -6,7 +6,11 @@ import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
+
+if TYPE_CHECKING:  # the revocation layer is imported only when REVOCATION_TABLE turns revocation on
+    from token_revocation.settings import RevocationSettings
 
 # An origin is scheme://host[:port], nothing more (no path, no trailing slash).
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
@@ -35,6 +39,8 @@ class Settings:
     page_token_secret_arn: str | None = None
     # The Powertools Idempotency table (POST /items with Idempotency-Key); None: the header is refused (400).
     idempotency_table_name: str | None = None
+    # The revocation list (REVOCATION_TABLE and companions, the authorizer's too); None: revocation off.
+    revocation: RevocationSettings | None = None
 
 
 def load_settings(environ: Mapping[str, str]) -> Settings:
@@ -82,6 +88,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         raise SettingsError(f"LEEWAY_SECONDS must be an integer from 0 to {MAX_LEEWAY_SECONDS}")
 
     return Settings(
+        revocation=_revocation_settings(environ),
         idempotency_table_name=idempotency_table_name,
         table_name=table_name,
         cors_allow_origin=cors_allow_origin,
@@ -91,3 +98,15 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         leeway_seconds=leeway,
         page_token_secret_arn=secret_arn,
     )
+
+
+def _revocation_settings(environ: Mapping[str, str]) -> RevocationSettings | None:
+    """None unless REVOCATION_TABLE is set: only then is the revocation layer (token_revocation) needed."""
+    if not environ.get("REVOCATION_TABLE", "").strip():
+        return None
+    from token_revocation.settings import RevocationSettingsError, load_revocation_settings  # noqa: PLC0415
+
+    try:
+        return load_revocation_settings(environ)
+    except RevocationSettingsError as exc:
+        raise SettingsError(str(exc)) from None

@@ -104,8 +104,8 @@ def _compile(routes: tuple[Route, ...]) -> re.Pattern[str] | None:
 @lru_cache(maxsize=2048)  # a repeated token's claims are the same object: its context is built once
 def context_for(claims: Claims) -> dict[str, ContextValue]:
     """The flat authorizer context (shared: read-only); built from typed claims, so a token cannot add
-    or nest keys."""
-    return {
+    or nest keys. `iat` and `jti` (when the token has them) let the handler check the revocation list."""
+    context: dict[str, ContextValue] = {
         "sub": claims.subject,
         "iss": claims.issuer,
         "scope": " ".join(sorted(claims.scopes)),
@@ -113,6 +113,11 @@ def context_for(claims: Claims) -> dict[str, ContextValue]:
         "grant_type": claims.grant_type,
         "exp": claims.expires_at,
     }
+    if claims.issued_at is not None:
+        context["iat"] = claims.issued_at
+    if claims.token_id:
+        context["jti"] = claims.token_id
+    return context
 
 
 def policy_document(stage_arn: str, grant: Grant) -> dict[str, Any]:

@@ -8,12 +8,15 @@ import re
 from collections.abc import Mapping
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import urlsplit
 
 from oauth_authorizer.errors import ConfigurationError
 from oauth_authorizer.profiles import DEFAULT_PROFILE, PROFILES, Profile
 from oauth_authorizer.routes import RouteTable, parse_route_scopes
+
+if TYPE_CHECKING:  # the revocation layer is imported only when REVOCATION_TABLE turns revocation on
+    from token_revocation.settings import RevocationSettings
 
 ASYMMETRIC_ALGORITHMS = frozenset(
     {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA", "Ed25519"}
@@ -110,6 +113,8 @@ class Settings(NamedTuple):
     metrics_namespace: str = DEFAULT_METRICS_NAMESPACE
     key_set: KeySetPolicy = KeySetPolicy()
     dpop: DpopSettings = DpopSettings()
+    # The revocation list (REVOCATION_TABLE and companions); None: revocation off.
+    revocation: RevocationSettings | None = None
 
     @property
     def dpop_enabled(self) -> bool:
@@ -163,7 +168,21 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         metrics_namespace=environ.get("POWERTOOLS_METRICS_NAMESPACE", "").strip()
         or DEFAULT_METRICS_NAMESPACE,
         dpop=_dpop_settings(environ),
+        revocation=_revocation_settings(environ),
     )
+
+
+def _revocation_settings(environ: Mapping[str, str]) -> RevocationSettings | None:
+    """None unless REVOCATION_TABLE is set: only then is the revocation layer (token_revocation) needed,
+    so a deployment without the layer and without revocation runs unchanged."""
+    if not environ.get("REVOCATION_TABLE", "").strip():
+        return None
+    from token_revocation.settings import RevocationSettingsError, load_revocation_settings  # noqa: PLC0415
+
+    try:
+        return load_revocation_settings(environ)
+    except RevocationSettingsError as exc:
+        raise ConfigurationError(exc.variable, exc.problem) from None
 
 
 def _dpop_mode(variable: str, raw: object) -> DpopMode:

@@ -18,9 +18,13 @@ depends on). Without it (not Lambda, not the RIE), nothing registers: there is n
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from oauth_authorizer.keys import InlineKeys, KeySetCache
 from oauth_authorizer.token_cache import VerifiedTokens
+
+if TYPE_CHECKING:  # the revocation layer is imported only when revocation is on
+    from token_revocation.cache import RevocationCache
 
 
 def before_snapshot(keys: Mapping[str, KeySetCache | InlineKeys]) -> None:
@@ -30,21 +34,31 @@ def before_snapshot(keys: Mapping[str, KeySetCache | InlineKeys]) -> None:
             resolver.prefetch()
 
 
-def after_restore(keys: Mapping[str, KeySetCache | InlineKeys], tokens: VerifiedTokens | None) -> None:
-    """Mark every key set due for a refresh and forget every verified token."""
+def after_restore(
+    keys: Mapping[str, KeySetCache | InlineKeys],
+    tokens: VerifiedTokens | None,
+    revocations: RevocationCache | None = None,
+) -> None:
+    """Mark every key set due for a refresh, forget every verified token and the revocation list."""
     for resolver in keys.values():
         if isinstance(resolver, KeySetCache):
             resolver.restored()
     if tokens is not None:
         tokens.clear()
+    if revocations is not None:
+        revocations.restored()
 
 
-def register(keys: Mapping[str, KeySetCache | InlineKeys], tokens: VerifiedTokens | None) -> bool:
+def register(
+    keys: Mapping[str, KeySetCache | InlineKeys],
+    tokens: VerifiedTokens | None,
+    revocations: RevocationCache | None = None,
+) -> bool:
     """Register both hooks with the runtime; False when snapshot_restore_py is not installed."""
     try:
         from snapshot_restore_py import register_after_restore, register_before_snapshot  # type: ignore[import-untyped]  # noqa: PLC0415
     except ModuleNotFoundError:
         return False
     register_before_snapshot(before_snapshot, keys)
-    register_after_restore(after_restore, keys, tokens)
+    register_after_restore(after_restore, keys, tokens, revocations)
     return True

@@ -182,6 +182,28 @@ class Telemetry:
             f',"issuer":{_text(issuer)},"key_set":{_text(detail)}{members}}}\n'
         )
 
+    def revocation_list(
+        self, level: int, message: str, *, detail: str, invocation: Mapping[str, str]
+    ) -> None:
+        """A revocation-list event's log line (Powertools Logger's keys), if the level lets it through."""
+        if not self._logger.isEnabledFor(level):
+            return
+        now_ms = int(time.time() * 1000)
+        members = "".join(f",{_text(name)}:{_text(value)}" for name, value in invocation.items())
+        self._handler.stream.write(
+            f'{{"level":"{_LEVEL_NAMES.get(level, "INFO")}","location":"revocation_list"'
+            f',"message":{_text(message)},"timestamp":"{self._timestamp(now_ms)}",{self._service_member}'
+            f',"revocation_list":{_text(detail)}{members}}}\n'
+        )
+
+    def count_event(self, metric: str) -> None:
+        """A one-off count of a function-wide event (dimension `service`)."""
+        directive = _directive(self._namespace, ["service"], metric)
+        self._handler.stream.write(
+            f'{{"_aws":{{"Timestamp":{int(time.time() * 1000)},"CloudWatchMetrics":{directive}}},'
+            f"{self._service_member},{_text(metric)}:1}}\n"
+        )
+
     def count(self, metric: str, *, issuer: str) -> None:
         """A one-off count of an issuer's key-set event (dimensions `service` and `issuer`)."""
         directive = _directive(self._namespace, ["service", "issuer"], metric)

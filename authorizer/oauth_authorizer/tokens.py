@@ -48,6 +48,9 @@ class Claims(NamedTuple):
     # The token's confirmation (RFC 7800 `cnf`): the key or certificate it is bound to, if any.
     jkt: str | None = None  # RFC 9449 §6.1: the RFC 7638 thumbprint of the client's DPoP key
     x5t_s256: str | None = None  # RFC 8705 §3.1: the SHA-256 of the client certificate's DER
+    # For revocation (README, "Revoking access"): when the token was issued, and its own id.
+    issued_at: int | None = None
+    token_id: str = ""
 
 
 class Scheme(StrEnum):
@@ -369,6 +372,8 @@ def claims_from_payload(payload: Mapping[str, Any], issuer: _TrustedIssuer) -> C
         issuer=issuer.name,
         jkt=jkt,
         x5t_s256=x5t_s256,
+        issued_at=None if payload.get("iat") is None else int(payload["iat"]),
+        token_id=_optional_string(payload, "jti"),
     )
 
 

@@ -3,7 +3,8 @@
 Starts the local OAuth 2.0 issuer, DynamoDB Local (with the table from template.yaml), both functions in
 the Lambda Runtime Interface Emulator, and SAM CLI's API Gateway emulator; prints the URL and curl commands.
 Ctrl-C (SIGINT) or SIGTERM stops everything. From another shell, `python -m devstack issuer stop|start|slow N`
-controls the running stack's issuer (devstack.control).
+controls the running stack's issuer, and `python -m devstack revoke --sub SUB | --client CLIENT_ID | --jti JTI
+[--iss ISSUER]` writes a revocation into its table (devstack.control).
 """
 
 from __future__ import annotations
@@ -116,7 +117,7 @@ def parse_args(argv: Sequence[str] | None) -> StackOptions:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else list(argv)
-    if args[:1] == ["issuer"]:
+    if args[:1] in (["issuer"], ["revoke"]):
         return run_command(args)
     options = parse_args(args)
     stop = threading.Event()
@@ -135,7 +136,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         else:
             local = running.enter_context(local_stack(options, log_sink=sys.stderr))
-            running.enter_context(serving_control(local.issuer))
+            running.enter_context(serving_control(local.issuer, revoker=local.revoke))
             stack = local
         print(stack.instructions(), flush=True)
         while not stop.wait(0.5):

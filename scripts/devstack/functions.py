@@ -48,6 +48,8 @@ class FunctionSpec:
     memory: int
     timeout: int
     environment: dict[str, str] = field(repr=False)
+    # The code of the function's layers defined in the template (Lambda: /opt/python), after code_dir.
+    layer_dirs: tuple[Path, ...] = ()
 
 
 @contextmanager
@@ -144,5 +146,10 @@ def function_specs(
             memory=int(function.memory or 128),
             timeout=int(function.timeout or 3),
             environment={str(k): str(v) for k, v in env.items()},
+            layer_dirs=tuple(
+                (root / str(layer.codeuri)).resolve()
+                for layer in function.layers
+                if layer.is_defined_within_template
+            ),
         )
     return specs

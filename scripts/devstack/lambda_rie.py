@@ -67,6 +67,7 @@ def rie_launch(
     python: str,
     port: int,
     runtime_api_port: int,
+    layer_dirs: tuple[Path, ...] = (),
 ) -> tuple[list[str], dict[str, str]]:
     """The command line and environment that run `handler` from `code_dir` in the Lambda RIE with
     awslambdaric, listening on 127.0.0.1:`port` (the devstack's functions and bench/rie.py alike)."""
@@ -77,7 +78,8 @@ def rie_launch(
         "TZ": ":UTC",
         **environment,
         "LAMBDA_TASK_ROOT": str(code_dir),
-        "PYTHONPATH": str(code_dir),
+        # Lambda's order: the function's own code, then its layers' (/opt/python).
+        "PYTHONPATH": os.pathsep.join(str(path) for path in (code_dir, *layer_dirs)),
         "_HANDLER": handler,
         "AWS_EXECUTION_ENV": f"AWS_Lambda_{runtime}",
         "PYTHONUNBUFFERED": "1",
@@ -142,6 +144,7 @@ class RieFunction:
             python=self.python,
             port=self.port,
             runtime_api_port=runtime_api_port,
+            layer_dirs=self.spec.layer_dirs,
         )
         self.process = subprocess.Popen(
             command,

@@ -226,6 +226,9 @@ def authorizer_context(token_claims: dict[str, Any]) -> dict[str, str]:
         "client_id": token_claims["azp"],
         "grant_type": token_claims["gty"],
         "exp": str(token_claims["exp"]),
+        # The revocation check's facts (README, "Revoking access"), as the authorizer passes them on.
+        "iat": str(token_claims["iat"]),
+        "jti": token_claims["jti"],
     }
     return {**context, "principalId": token_claims["sub"]}
 
@@ -276,6 +279,9 @@ def env_vars(key: RSAKey) -> dict[str, dict[str, str]]:
             # The key set inline: no discovery, no fetch, no network (JWKS and JWKS_URI exclude each other).
             "JWKS": json.dumps(public_jwks(key), separators=(",", ":"), sort_keys=True),
             "JWKS_URI": "",
+            # Revocation off (README, "Revoking access"): these events' tokens live 20 years, longer than
+            # MAX_TOKEN_LIFETIME_SECONDS allows, and an authorizer invoke has no table to read.
+            "REVOCATION_TABLE": "",
         },
         # The twin (`make invoke`) replaces the endpoint with its own DynamoDB Local on loopback. No
         # pagination secret to read from Secrets Manager (nothing local may reach AWS): each execution
@@ -284,6 +290,8 @@ def env_vars(key: RSAKey) -> dict[str, dict[str, str]]:
             "TABLE_NAME": TABLE_NAME,
             "DYNAMODB_ENDPOINT_URL": DOCKER_DYNAMODB_ENDPOINT,
             "PAGE_TOKEN_SECRET_ARN": "",
+            # Off as for the authorizer: the events carry no `iat` and no list is kept here.
+            "REVOCATION_TABLE": "",
         },
     }
 

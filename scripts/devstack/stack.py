@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from revocations import revoke
+
 from devstack.dynamodb_local import DynamoDBLocal, dynamodb_local
 from devstack.functions import FunctionSpec, dynamic_reference_overrides, function_specs, load_stacks
 from devstack.gateway import RieLambdaRunner, RunningGateway, start_gateway
@@ -23,6 +25,7 @@ from devstack.lambda_rie import RieFunction, check_runtime
 from devstack.servers import RunningServer, start_wsgi
 from devstack.spa import WEBAPP_CLIENT_ID, LateApp, SpaSettings, create_spa_app, load_webapp_module
 from devstack.template import route_scopes
+from token_revocation.entries import Kind, Revocation
 
 AUTHORIZER_FUNCTION = "AuthorizerFunction"
 API_FUNCTION = "ApiFunction"
@@ -76,6 +79,22 @@ class LocalStack:
     @property
     def api_url(self) -> str:
         return self.gateway.url
+
+    def revoke(self, kind: Kind, value: str, issuer: str | None = None) -> Revocation:
+        """Store a revocation in DynamoDB Local's revocation table (`python -m devstack revoke`); the
+        issuer defaults to the local one."""
+        environment = self.specs[AUTHORIZER_FUNCTION].environment
+        table = environment.get("REVOCATION_TABLE", "")
+        if not table:
+            raise LookupError("the stack runs without a revocation table (REVOCATION_TABLE is empty)")
+        return revoke(
+            self.dynamodb.client(),
+            table,
+            kind,
+            issuer or self.issuer.config.issuer,
+            value,
+            max_token_lifetime=int(environment["MAX_TOKEN_LIFETIME_SECONDS"]),
+        )
 
     def instructions(self) -> str:
         """The URLs, the development clients and ready-to-paste curl commands."""
@@ -249,13 +268,17 @@ def start_backend(
     overrides[API_FUNCTION]["DYNAMODB_ENDPOINT_URL"] = dynamodb.endpoint_url
     # With DPoP on, the authorizer's jti replay table (DPOP_REPLAY_TABLE) lives in DynamoDB Local too.
     replay_table = template_specs[AUTHORIZER_FUNCTION].environment.get("DPOP_REPLAY_TABLE", "")
-    if replay_table:
+    # The revocation list both functions read (README, "Revoking access") lives there as well.
+    revocation_table = template_specs[AUTHORIZER_FUNCTION].environment.get("REVOCATION_TABLE", "")
+    if replay_table or revocation_table:
         overrides[AUTHORIZER_FUNCTION]["DYNAMODB_ENDPOINT_URL"] = dynamodb.endpoint_url
     specs = function_specs(stacks, overrides)
     dynamodb.create_table(table_name)
     dynamodb.create_table(idempotency_table, "IdempotencyTable")
     if replay_table:
         dynamodb.create_table(replay_table, "DPoPReplayTable")
+    if revocation_table:
+        dynamodb.create_table(revocation_table, "RevocationTable")
 
     functions: dict[str, RieFunction] = {}
     for name, spec in specs.items():

@@ -96,7 +96,7 @@ def report(process: subprocess.CompletedProcess[str]) -> dict[str, Any]:
 
 def test_cold_start_discovers_keys_and_allows_without_loading_the_tracer(issuer: Issuer, keys: Keys) -> None:
     # GIVEN a fresh process with the template's defaults (tracing disabled) and discovery
-    token = mint(keys.rsa, claims(issuer, exp=2_000_000_000))
+    token = mint(keys.rsa, claims(issuer, exp=2_000_000_000, iat=1_700_000_000))
     # WHEN it starts and handles one TOKEN event
     outcome = report(cold_start(environment(issuer), token_event(f"Bearer {token}", "GET", "me")))
     # THEN the decision is the full policy; nothing of Powertools, botocore or the X-Ray SDK was imported,
@@ -129,6 +129,7 @@ def test_cold_start_discovers_keys_and_allows_without_loading_the_tracer(issuer:
                 "client_id": "spa-client",
                 "grant_type": "",
                 "exp": 2_000_000_000,
+                "iat": 1_700_000_000,
             },
         },
     }

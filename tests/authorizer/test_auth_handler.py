@@ -27,6 +27,7 @@ from authorizer_harness import (
 )
 
 CONTEXT = {"sub": "auth0|user-1", "scope": "openid read:items", "client_id": "spa-client", "grant_type": ""}
+IAT = 1_700_000_000  # the tokens' iat, which the context carries for the handler's revocation check
 READ_POLICY = [
     {
         "Action": "execute-api:Invoke",
@@ -68,14 +69,14 @@ def test_rest_token_event_gets_a_policy_for_every_permitted_route(
     invoke: Invoke, issuer: Issuer, keys: Keys
 ) -> None:
     # GIVEN a valid read:items token on GET /items/42
-    token = mint(keys.rsa, claims(issuer, exp=2_000_000_000))
+    token = mint(keys.rsa, claims(issuer, exp=2_000_000_000, iat=IAT))
     # WHEN API Gateway's TOKEN event arrives
     result, logs, metrics = invoke(token_event(f"Bearer {token}", "GET", "items/42"))
     # THEN the policy allows all read routes, with a flat context
     assert result == {
         "principalId": "auth0|user-1",
         "policyDocument": {"Version": "2012-10-17", "Statement": READ_POLICY},
-        "context": {**CONTEXT, "iss": issuer.url, "exp": 2_000_000_000},
+        "context": {**CONTEXT, "iss": issuer.url, "exp": 2_000_000_000, "iat": IAT},
     }
     assert decision_reasons(metrics) == ["allowed"]
     assert [(r["message"], r.get("reason"), r.get("route")) for r in logs] == [
@@ -89,14 +90,14 @@ def test_rest_token_event_gets_a_policy_for_every_permitted_route(
 def test_rest_request_event_reads_the_header_in_any_case(
     invoke: Invoke, issuer: Issuer, keys: Keys, header: str
 ) -> None:
-    token = mint(keys.ec, claims(issuer, exp=2_000_000_000))
+    token = mint(keys.ec, claims(issuer, exp=2_000_000_000, iat=IAT))
     result, logs, _ = invoke(request_event({header: f"bearer {token}"}, "GET", "/items/{id}"))
     assert result["policyDocument"]["Statement"] == READ_POLICY
     assert {r["correlation_id"] for r in logs} == {"rest-request-1"}
 
 
 def test_http_api_event_gets_a_policy_for_its_stage(invoke: Invoke, issuer: Issuer, keys: Keys) -> None:
-    token = mint(keys.ed, claims(issuer, exp=2_000_000_000))
+    token = mint(keys.ed, claims(issuer, exp=2_000_000_000, iat=IAT))
     result, _, metrics = invoke(http_v2_event({"authorization": f"Bearer {token}"}, "GET", "/me"))
     prefix = "arn:aws:execute-api:eu-west-1:123456789012:abc123/$default"
     assert result["policyDocument"]["Statement"] == [
@@ -117,14 +118,15 @@ def test_http_api_simple_responses_answer_for_the_called_route(
         monkeypatch.setenv(name, value)
     app = load_app()
     route_logs_to(sys.stdout)
-    token = mint(keys.rsa, claims(issuer, exp=2_000_000_000))
+    token = mint(keys.rsa, claims(issuer, exp=2_000_000_000, iat=IAT))
     headers = {"authorization": f"Bearer {token}"}
     # WHEN a permitted and a forbidden route are called
     allowed = app.lambda_handler(http_v2_event(headers, "GET", "/items/{id}"), LambdaContext())
     denied = app.lambda_handler(http_v2_event(headers, "DELETE", "/items/{id}"), LambdaContext())
     # THEN the answers are simple, per route
-    assert allowed == {"isAuthorized": True, "context": {**CONTEXT, "iss": issuer.url, "exp": 2_000_000_000}}
-    assert denied == {"isAuthorized": False, "context": {**CONTEXT, "iss": issuer.url, "exp": 2_000_000_000}}
+    context = {**CONTEXT, "iss": issuer.url, "exp": 2_000_000_000, "iat": IAT}
+    assert allowed == {"isAuthorized": True, "context": context}
+    assert denied == {"isAuthorized": False, "context": context}
     assert decision_reasons(emf_records(capsys.readouterr().out)) == ["allowed", "insufficient_scope"]
     # AND REST events still get policies
     rest = app.lambda_handler(token_event(f"Bearer {token}", "GET", "me"), LambdaContext())
@@ -135,7 +137,7 @@ def test_valid_token_without_the_routes_scope_gets_a_policy_that_denies_it(
     invoke: Invoke, issuer: Issuer, keys: Keys
 ) -> None:
     # GIVEN a read-only token calling DELETE /items/42
-    token = mint(keys.rsa, claims(issuer, exp=2_000_000_000))
+    token = mint(keys.rsa, claims(issuer, exp=2_000_000_000, iat=IAT))
     result, _, metrics = invoke(token_event(f"Bearer {token}", "DELETE", "items/42"))
     # THEN the answer is a policy (not a 401) that does not allow the called route: API Gateway answers 403
     assert result["policyDocument"]["Statement"] == READ_POLICY
@@ -268,6 +270,7 @@ def test_claims_cannot_inject_context_principal_or_policy(invoke: Invoke, issuer
     hostile = claims(
         issuer,
         exp=2_000_000_000,
+        iat=IAT,
         principalId="admin",
         context={"sub": "admin", "scope": "delete:items"},
         policyDocument={"Statement": [{"Effect": "Allow", "Resource": "*"}]},
@@ -279,5 +282,5 @@ def test_claims_cannot_inject_context_principal_or_policy(invoke: Invoke, issuer
     assert result == {
         "principalId": "auth0|user-1",
         "policyDocument": {"Version": "2012-10-17", "Statement": READ_POLICY},
-        "context": {**CONTEXT, "iss": issuer.url, "exp": 2_000_000_000},
+        "context": {**CONTEXT, "iss": issuer.url, "exp": 2_000_000_000, "iat": IAT},
     }

@@ -143,6 +143,7 @@ def test_auth0_client_credentials_token_names_the_client_and_grant(
         client_id="awZfdIir8YFdGZWkvCejDoUb7SjTDicx",
         grant_type="client-credentials",
         issuer=AUTH0,
+        issued_at=jwt.decode(token, options={"verify_signature": False})["iat"],
     )
 
 

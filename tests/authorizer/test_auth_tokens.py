@@ -35,7 +35,7 @@ def test_token_signed_by_each_key_type_verifies(
     verifier: TokenVerifier, issuer: Issuer, keys: Keys, which: str
 ) -> None:
     key: SigningKey = getattr(keys, which)
-    payload = claims(issuer, exp=2_000_000_000)
+    payload = claims(issuer, exp=2_000_000_000, iat=1_700_000_000, jti="token-1")
     assert verifier.verify(mint(key, payload)) == Claims(
         subject="auth0|user-1",
         expires_at=2_000_000_000,
@@ -43,6 +43,8 @@ def test_token_signed_by_each_key_type_verifies(
         client_id="spa-client",
         grant_type="",
         issuer=issuer.url,
+        issued_at=1_700_000_000,
+        token_id="token-1",
     )
 
 
@@ -57,6 +59,7 @@ def test_auth0_machine_to_machine_token_verifies(verifier: TokenVerifier, issuer
         scope="read:items write:items",
         permissions=["read:items", "write:items"],
         exp=2_000_000_000,
+        iat=None,
     )
     # THEN it verifies with the client as both subject and client_id
     assert verifier.verify(mint(keys.rsa, payload)) == Claims(

@@ -85,6 +85,9 @@ def test_a_dpop_bound_oidc_provider_token_with_a_dpop_package_proof_is_allowed(
         "grant_type": "",
         "iss": oidc_provider.issuer,
         "exp": jwt.decode(token, options={"verify_signature": False})["exp"],
+        # for the handler's revocation check
+        "iat": jwt.decode(token, options={"verify_signature": False})["iat"],
+        "jti": jwt.decode(token, options={"verify_signature": False})["jti"],
     }
 
 

@@ -96,6 +96,8 @@ def test_oidc_providers_client_credentials_jwt_is_allowed_for_every_route_its_sc
             "grant_type": "",
             "iss": oidc_provider.issuer,
             "exp": claims["exp"],
+            "iat": claims["iat"],  # for the handler's revocation check
+            "jti": claims["jti"],
         },
     }
     assert {name: line[name] for name in ("reason", "route", "sub", "client_id", "iss")} == {
