@@ -67,12 +67,17 @@ def _prose_lines(text: str) -> Iterator[tuple[int, str]]:
                 fence = match["fence"]
                 continue
             yield number, line
-        elif match and match["fence"][0] == fence[0] and len(match["fence"]) >= len(fence) and not match["info"].strip():
+        elif match and _closes(match, fence):
             fence = None
 
 
+def _closes(match: re.Match[str], fence: str) -> bool:
+    """Whether a fence line closes a block opened by `fence`: same character, at least as long, no info."""
+    return match["fence"][0] == fence[0] and len(match["fence"]) >= len(fence) and not match["info"].strip()
+
+
 def slug(heading: str) -> str:
-    """GitHub's anchor for a heading: inline markup dropped, lower case, punctuation removed, spaces to '-'."""
+    """GitHub's anchor for a heading: markup dropped, lower case, punctuation removed, spaces to '-'."""
     text = re.sub(r"`([^`]*)`", r"\1", heading)
     text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)  # a link's text only
     text = re.sub(r"<[^>]+>", "", text)
@@ -154,9 +159,8 @@ def command_blocks(page: Path) -> list[CommandBlock]:
         index += 1
         while index < len(lines):
             closing = _FENCE.match(lines[index])
-            if closing and closing["fence"][0] == fence[0] and len(closing["fence"]) >= len(fence):
-                if not closing["info"].strip():
-                    break
+            if closing and _closes(closing, fence):
+                break
             body.append(lines[index].strip())
             index += 1
         index += 1
@@ -195,7 +199,7 @@ def command_lines(block_text: str) -> list[str]:
 
 
 def section(page: Path, heading: str) -> str:
-    """The text of the page's section under `heading` (any level), up to the next heading of its level or above."""
+    """The text under `heading` (any level), up to the next heading of its level or above."""
     text = page.read_text(encoding="utf-8")
     lines = text.splitlines()
     start: int | None = None

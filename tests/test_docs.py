@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from docs_pages import (
     ROOT,
     anchors,
@@ -115,8 +114,11 @@ def test_command_blocks_carry_their_marker(tmp_path: Path) -> None:
 
 
 def test_command_lines_join_continuations_and_cut_comments() -> None:
-    text = "make setup && source .venv/bin/activate   # SAM CLI\nsam local invoke A \\\n  -e x.json\n# only a comment\n"
-    assert command_lines(text) == ["make setup && source .venv/bin/activate", "sam local invoke A -e x.json"]
+    text = "make setup && source .venv/bin/activate   # SAM CLI\nsam local invoke A \\\n  -e x.json\n# note\n"
+    assert command_lines(text) == [
+        "make setup && source .venv/bin/activate",
+        "sam local invoke A -e x.json",
+    ]
 
 
 def test_section_is_the_text_under_a_heading_up_to_the_next_of_its_level(tmp_path: Path) -> None:

@@ -18,6 +18,7 @@ depends on). Without it (not Lambda, not the RIE), nothing registers: there is n
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from oauth_authorizer.keys import InlineKeys, KeySetCache
 from oauth_authorizer.token_cache import VerifiedTokens
@@ -30,7 +31,7 @@ def before_snapshot(keys: Mapping[str, KeySetCache | InlineKeys]) -> None:
             resolver.prefetch()
 
 
-def after_restore(keys: Mapping[str, KeySetCache | InlineKeys], tokens: VerifiedTokens | None) -> None:
+def after_restore(keys: Mapping[str, KeySetCache | InlineKeys], tokens: VerifiedTokens[Any] | None) -> None:
     """Mark every key set due for a refresh and forget every verified token."""
     for resolver in keys.values():
         if isinstance(resolver, KeySetCache):
@@ -39,7 +40,7 @@ def after_restore(keys: Mapping[str, KeySetCache | InlineKeys], tokens: Verified
         tokens.clear()
 
 
-def register(keys: Mapping[str, KeySetCache | InlineKeys], tokens: VerifiedTokens | None) -> bool:
+def register(keys: Mapping[str, KeySetCache | InlineKeys], tokens: VerifiedTokens[Any] | None) -> bool:
     """Register both hooks with the runtime; False when snapshot_restore_py is not installed."""
     try:
         from snapshot_restore_py import register_after_restore, register_before_snapshot  # type: ignore[import-untyped]  # noqa: PLC0415
