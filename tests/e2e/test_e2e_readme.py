@@ -4,11 +4,13 @@ Ctrl-C as a terminal sends it (SIGINT to the whole process group), which stops e
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 from docs_pages import ROOT, command_blocks, command_lines
@@ -21,6 +23,18 @@ README = ROOT / "README.md"
 EXAMPLE_ISSUER = "http://127.0.0.1:52343"
 EXAMPLE_API = "http://127.0.0.1:41173"
 EXAMPLE_SECRET = "<secret>"
+
+
+def json_documents(text: str) -> list[Any]:
+    """The JSON documents printed one after the other."""
+    decoder, documents, index = json.JSONDecoder(), [], 0
+    while index < len(text):
+        if text[index].isspace():
+            index += 1
+            continue
+        document, index = decoder.raw_decode(text, index)
+        documents.append(document)
+    return documents
 
 
 def quick_start_blocks() -> tuple[list[str], str]:
@@ -76,9 +90,9 @@ def test_make_run_then_the_first_request_work_as_the_readme_shows_them(tmp_path:
 
         # THEN /me names the client, and the POST answers the item it stored
         assert shell.returncode == 0, shell.stderr
-        me, created = (line for line in shell.stdout.splitlines() if line.startswith("{"))
-        assert '"sub": "dev-admin@clients"' in me.replace('":"', '": "')
-        assert '"name": "first item"' in created.replace('":"', '": "')
+        me, created = json_documents(shell.stdout)  # curl -s prints each answer without a newline
+        assert me["sub"] == "dev-admin@clients"
+        assert created["name"] == "first item"
 
         # AND Ctrl-C (SIGINT to the whole group, DynamoDB Local and the RIEs included) stops everything,
         # with nothing restarted on the way down
