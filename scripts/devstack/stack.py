@@ -17,9 +17,11 @@ from typing import IO
 from devstack.dynamodb_local import DynamoDBLocal, dynamodb_local
 from devstack.functions import FunctionSpec, dynamic_reference_overrides, function_specs, load_stacks
 from devstack.gateway import RieLambdaRunner, RunningGateway, start_gateway
-from devstack.issuer import DEFAULT_AUDIENCE
+from devstack.issuer import DEFAULT_AUDIENCE, SignInSettings
 from devstack.issuer_process import IssuerProcess
 from devstack.lambda_rie import RieFunction, check_runtime
+from devstack.servers import RunningServer, start_wsgi
+from devstack.spa import WEBAPP_CLIENT_ID, LateApp, SpaSettings, create_spa_app, load_webapp_module
 from devstack.template import route_scopes
 
 AUTHORIZER_FUNCTION = "AuthorizerFunction"
@@ -43,6 +45,13 @@ class StackOptions:
     dpop: str = "off"
     # The template's AuthorizerType; None: REQUEST with DPoP, else the template's default (TOKEN).
     authorizer_type: str | None = None
+    # The development users' passwords (--user NAME=PASSWORD); the others are random per run.
+    user_passwords: Mapping[str, str] = field(default_factory=dict)
+    # An outside issuer (--issuer URL: Auth0, any OpenID provider) instead of the local one; then the SPA
+    # signs in with spa_client_id, and listens on spa_port (a port registered at the provider) if given.
+    issuer_url: str | None = None
+    spa_client_id: str = "dev-spa"
+    spa_port: int | None = None
 
 
 @dataclass
@@ -53,6 +62,16 @@ class LocalStack:
     specs: dict[str, FunctionSpec]
     runner: RieLambdaRunner
     gateway: RunningGateway
+    spa: RunningServer
+    webapp: RunningServer
+
+    @property
+    def spa_url(self) -> str:
+        return self.spa.url + "/"
+
+    @property
+    def webapp_url(self) -> str:
+        return self.webapp.url + "/"
 
     @property
     def api_url(self) -> str:
@@ -61,15 +80,24 @@ class LocalStack:
     def instructions(self) -> str:
         """The URLs, the development clients and ready-to-paste curl commands."""
         return usage(
-            self.api_url, self.issuer, self.specs[AUTHORIZER_FUNCTION].environment.get("DPOP", "off")
+            self.api_url,
+            self.issuer,
+            self.specs[AUTHORIZER_FUNCTION].environment.get("DPOP", "off"),
+            self.spa_url,
+            self.webapp_url,
         )
 
 
 def stack_parameters(issuer: IssuerProcess, options: StackOptions) -> dict[str, str]:
     """The template parameters for the local stack (as `sam local start-api --parameter-overrides`)."""
+    return template_parameters(issuer.config.issuer, issuer.config.audience, options)
+
+
+def template_parameters(issuer_url: str, audience: str, options: StackOptions) -> dict[str, str]:
+    """The template parameters for a stack trusting `issuer_url` for tokens of `audience`."""
     params = {
-        "Issuer": issuer.config.issuer,
-        "Audience": issuer.config.audience,
+        "Issuer": issuer_url,
+        "Audience": audience,
         # Left empty, as in most deployments: the authorizer discovers the JWKS from the issuer.
         "JwksUri": "",
     }
@@ -90,48 +118,159 @@ def local_stack(options: StackOptions | None = None, log_sink: IO[str] | None = 
     """Start the whole stack; stop all of it when the block ends."""
     options = options or StackOptions()
     with ExitStack() as cleanup:
+        # The apps first: their URLs are the redirect URIs the issuer registers. They read their settings
+        # at each request, filled in below once the API's URL is known.
+        spa_settings = SpaSettings()
+        spa = start_wsgi(create_spa_app(spa_settings), options.spa_port, "spa")
+        cleanup.callback(spa.stop)
+        webapp_holder = LateApp()
+        webapp = start_wsgi(webapp_holder, None, "webapp")
+        cleanup.callback(webapp.stop)
         issuer = IssuerProcess(
-            options.issuer_port, options.audience, options.client_secrets, log_sink=log_sink
+            options.issuer_port,
+            options.audience,
+            options.client_secrets,
+            log_sink=log_sink,
+            signin=SignInSettings(options.user_passwords, spa.url + "/", webapp.url),
         )
         cleanup.callback(issuer.close)
         issuer.start()
-        dynamodb = cleanup.enter_context(
-            dynamodb_local(options.ddb_port, options.persist, supervise=True, log_sink=log_sink)
+        backend = start_backend(cleanup, stack_parameters(issuer, options), options, log_sink)
+        dynamodb, table_name, specs, runner, gateway = backend
+        spa_settings.authority = issuer.config.issuer
+        spa_settings.audience = issuer.config.audience
+        spa_settings.api = gateway.url
+        spa_settings.scopes = route_scopes()
+        webapp_module = load_webapp_module()
+        webapp_holder.app = webapp_module.create_webapp(
+            webapp_module.WebAppSettings(
+                issuer=issuer.config.issuer,
+                client_id=WEBAPP_CLIENT_ID,
+                client_secret=issuer.secrets[WEBAPP_CLIENT_ID],
+                audience=issuer.config.audience,
+                api=gateway.url,
+                scopes=spa_settings.scopes,
+            )
+        )
+        yield LocalStack(issuer, dynamodb, table_name, specs, runner, gateway, spa, webapp)
+
+
+@dataclass
+class OutsideIssuerStack:
+    """The stack against an outside issuer: no local issuer, no web app (it needs that issuer's secret)."""
+
+    issuer_url: str
+    audience: str
+    dynamodb: DynamoDBLocal
+    table_name: str
+    specs: dict[str, FunctionSpec]
+    runner: RieLambdaRunner
+    gateway: RunningGateway
+    spa: RunningServer
+    spa_client_id: str
+
+    @property
+    def api_url(self) -> str:
+        return self.gateway.url
+
+    @property
+    def spa_url(self) -> str:
+        return self.spa.url + "/"
+
+    def instructions(self) -> str:
+        api = self.api_url.rstrip("/")
+        audience = shlex.quote(self.audience)
+        register = f"callback and logout URL {self.spa_url}, web origin {self.spa.url}"
+        login = f"login --issuer {self.issuer_url} --login-client-id NATIVE_CLIENT_ID"
+        return "\n".join(
+            [
+                f"API        {self.api_url}",
+                f"Issuer     {self.issuer_url}  (outside: its discovery, its keys, its tokens)",
+                f"Audience   {self.audience}",
+                "",
+                f"Single-page app  {self.spa_url}  (client {self.spa_client_id})",
+                f"  register at the provider: {register}",
+                "Native app (a native client at the provider; callback http://127.0.0.1/callback, any port):",
+                f"  .venv/bin/python examples/items_client.py --api {api} --audience {audience} {login}",
+                "",
+                "Press Ctrl-C to stop.",
+            ]
         )
 
-        stacks = load_stacks(stack_parameters(issuer, options))
-        # First resolve the template's own values, then point the handler at DynamoDB Local.
-        template_specs = function_specs(stacks)
-        table_name = template_specs[API_FUNCTION].environment["TABLE_NAME"]
-        idempotency_table = template_specs[API_FUNCTION].environment["IDEMPOTENCY_TABLE_NAME"]
-        overrides = {
-            name: dynamic_reference_overrides(spec.environment) for name, spec in template_specs.items()
-        }
-        overrides[API_FUNCTION]["DYNAMODB_ENDPOINT_URL"] = dynamodb.endpoint_url
-        # With DPoP on, the authorizer's jti replay table (DPOP_REPLAY_TABLE) lives in DynamoDB Local too.
-        replay_table = template_specs[AUTHORIZER_FUNCTION].environment.get("DPOP_REPLAY_TABLE", "")
-        if replay_table:
-            overrides[AUTHORIZER_FUNCTION]["DYNAMODB_ENDPOINT_URL"] = dynamodb.endpoint_url
-        specs = function_specs(stacks, overrides)
-        dynamodb.create_table(table_name)
-        dynamodb.create_table(idempotency_table, "IdempotencyTable")
-        if replay_table:
-            dynamodb.create_table(replay_table, "DPoPReplayTable")
 
-        functions: dict[str, RieFunction] = {}
-        for name, spec in specs.items():
-            warning = check_runtime(spec)
-            if warning and log_sink is not None:
-                log_sink.write(f"warning: {warning}\n")
-            function = RieFunction(spec) if log_sink is None else RieFunction(spec, log_sink=log_sink)
-            functions[name] = function
-            cleanup.callback(function.stop)
-            function.start()
+@contextmanager
+def outside_issuer_stack(
+    options: StackOptions, log_sink: IO[str] | None = None
+) -> Iterator[OutsideIssuerStack]:
+    """The stack trusting options.issuer_url (discovery, then its JWKS) for tokens of options.audience."""
+    if options.issuer_url is None:
+        raise ValueError("outside_issuer_stack needs options.issuer_url")
+    with ExitStack() as cleanup:
+        spa_settings = SpaSettings(
+            authority=options.issuer_url, client_id=options.spa_client_id, audience=options.audience
+        )
+        spa = start_wsgi(create_spa_app(spa_settings), options.spa_port, "spa")
+        cleanup.callback(spa.stop)
+        parameters = template_parameters(options.issuer_url, options.audience, options)
+        dynamodb, table_name, specs, runner, gateway = start_backend(cleanup, parameters, options, log_sink)
+        spa_settings.api = gateway.url
+        spa_settings.scopes = route_scopes()
+        yield OutsideIssuerStack(
+            options.issuer_url,
+            options.audience,
+            dynamodb,
+            table_name,
+            specs,
+            runner,
+            gateway,
+            spa,
+            options.spa_client_id,
+        )
 
-        runner = RieLambdaRunner(functions)
-        gateway = start_gateway(stacks, runner, options.port)
-        cleanup.callback(gateway.stop)
-        yield LocalStack(issuer, dynamodb, table_name, specs, runner, gateway)
+
+Backend = tuple[DynamoDBLocal, str, dict[str, FunctionSpec], RieLambdaRunner, RunningGateway]
+
+
+def start_backend(
+    cleanup: ExitStack, parameters: dict[str, str], options: StackOptions, log_sink: IO[str] | None
+) -> Backend:
+    """DynamoDB Local with the template's tables, both functions in the RIE, the gateway (stopped by
+    `cleanup`): everything but the issuer."""
+    dynamodb = cleanup.enter_context(
+        dynamodb_local(options.ddb_port, options.persist, supervise=True, log_sink=log_sink)
+    )
+
+    stacks = load_stacks(parameters)
+    # First resolve the template's own values, then point the handler at DynamoDB Local.
+    template_specs = function_specs(stacks)
+    table_name = template_specs[API_FUNCTION].environment["TABLE_NAME"]
+    idempotency_table = template_specs[API_FUNCTION].environment["IDEMPOTENCY_TABLE_NAME"]
+    overrides = {name: dynamic_reference_overrides(spec.environment) for name, spec in template_specs.items()}
+    overrides[API_FUNCTION]["DYNAMODB_ENDPOINT_URL"] = dynamodb.endpoint_url
+    # With DPoP on, the authorizer's jti replay table (DPOP_REPLAY_TABLE) lives in DynamoDB Local too.
+    replay_table = template_specs[AUTHORIZER_FUNCTION].environment.get("DPOP_REPLAY_TABLE", "")
+    if replay_table:
+        overrides[AUTHORIZER_FUNCTION]["DYNAMODB_ENDPOINT_URL"] = dynamodb.endpoint_url
+    specs = function_specs(stacks, overrides)
+    dynamodb.create_table(table_name)
+    dynamodb.create_table(idempotency_table, "IdempotencyTable")
+    if replay_table:
+        dynamodb.create_table(replay_table, "DPoPReplayTable")
+
+    functions: dict[str, RieFunction] = {}
+    for name, spec in specs.items():
+        warning = check_runtime(spec)
+        if warning and log_sink is not None:
+            log_sink.write(f"warning: {warning}\n")
+        function = RieFunction(spec) if log_sink is None else RieFunction(spec, log_sink=log_sink)
+        functions[name] = function
+        cleanup.callback(function.stop)
+        function.start()
+
+    runner = RieLambdaRunner(functions)
+    gateway = start_gateway(stacks, runner, options.port)
+    cleanup.callback(gateway.stop)
+    return dynamodb, table_name, specs, runner, gateway
 
 
 def _route_curl(method: str, path: str, base: str) -> str:
@@ -144,7 +283,13 @@ def _route_curl(method: str, path: str, base: str) -> str:
     return f'curl -s {flag}{auth} "{url}"'
 
 
-def usage(api_url: str, issuer: IssuerProcess, dpop: str = "off") -> str:
+def usage(
+    api_url: str,
+    issuer: IssuerProcess,
+    dpop: str = "off",
+    spa_url: str | None = None,
+    webapp_url: str | None = None,
+) -> str:
     """What `python -m devstack` prints once everything is up."""
     admin = issuer.config.clients["dev-admin"]
     extract = "python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])'"
@@ -195,7 +340,28 @@ def usage(api_url: str, issuer: IssuerProcess, dpop: str = "off") -> str:
                 if dpop != "off"
                 else []
             ),
+            *(signin_lines(api_url, issuer, spa_url, webapp_url) if spa_url and webapp_url else []),
             "",
             "Press Ctrl-C to stop.",
         ]
     )
+
+
+def signin_lines(api_url: str, issuer: IssuerProcess, spa_url: str, webapp_url: str) -> list[str]:
+    """The sign-in part of the printout: the apps' URLs and the users (README, "Users sign in")."""
+    users = [
+        f"  {user.name:<6} password {user.password}  permissions: {' '.join(user.permissions)}"
+        for user in issuer.config.users.values()
+    ]
+    return [
+        "",
+        "Users sign in (passwords are new each run unless passed with --user NAME=PASSWORD):",
+        *users,
+        f"  Single-page app  {spa_url}  (client dev-spa: open it in a browser and sign in)",
+        f"  Web app          {webapp_url}  (client dev-webapp, secret {issuer.secrets[WEBAPP_CLIENT_ID]};"
+        f" redirect URI {webapp_url}callback)",
+        "  Native app       .venv/bin/python examples/items_client.py"
+        f" --api {api_url.rstrip('/')} --audience {shlex.quote(issuer.config.audience)}"
+        f" login --issuer {issuer.config.issuer}",
+        f"    then, as that user: .venv/bin/python examples/items_client.py --api {api_url.rstrip('/')} list",
+    ]
