@@ -27,9 +27,9 @@ typecheck:
 	cd authorizer && ../$(VENV)/bin/mypy .
 	cd api_handler && ../$(VENV)/bin/mypy .
 	@# One run per test folder: each has its own conftest.py, which mypy would see as duplicate modules.
-	for target in "scripts/devstack bench fuzz tests/conftest.py tests/lambda_loader.py tests/test_template.py \
+	for target in "scripts/devstack scripts/lambda_build.py bench fuzz tests/conftest.py tests/lambda_loader.py tests/test_template.py \
 	               tests/test_openapi.py tests/test_template_snapstart.py examples tests/event_outcomes.py tests/test_example_dpop.py \
-	               tests/test_committed_events.py" \
+	               tests/test_committed_events.py tests/test_bytecode_build.py tests/bytecode_probe.py" \
 	              tests/authorizer tests/api_handler tests/e2e tests/faults tests/bench tests/docker tests/interop \
 	              tests/browser; do \
 		MYPYPATH=authorizer:api_handler:scripts:tests:examples $(VENV)/bin/mypy $$target || exit 1; \

@@ -4,6 +4,7 @@ Thin by design: a route reads the request, calls one function of `items_api`, an
 proxy events and HTTP API payload 2.0 events share the same routes, registered on one resolver of each kind.
 """
 
+# ruff: noqa: E402 - the Powertools imports follow defer_package_inits() on purpose (below)
 from __future__ import annotations
 
 import functools
@@ -14,19 +15,23 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.event_handler import (
+from items_api.lazy_packages import defer_package_inits
+
+# Before the first Powertools import: three package inits this function does not need run on first use.
+defer_package_inits()
+
+from aws_lambda_powertools.event_handler import content_types
+from aws_lambda_powertools.event_handler.api_gateway import (
     APIGatewayHttpResolver,
     ApiGatewayResolver,
     APIGatewayRestResolver,
     CORSConfig,
     Response,
-    content_types,
 )
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
+from aws_lambda_powertools.logging import Logger, correlation_paths
+from aws_lambda_powertools.metrics import Metrics, MetricUnit
+from aws_lambda_powertools.utilities.data_classes.api_gateway_proxy_event import APIGatewayProxyEventV2
 from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 

@@ -73,7 +73,7 @@ def api_environment() -> dict[str, str]:
 def cold(*, rounds: int) -> list[Figure]:
     base = {"PATH": os.environ.get("PATH", ""), "LANG": "C.UTF-8"}
     key = BenchKey.generate()
-    jwt_ratios, api_ratios, first_ms, authorizer_rss, api_rss = [], [], [], [], []
+    jwt_ratios, api_ratios, first_ms, authorizer_rss = [], [], [], []
     with serve_issuer(key) as issuer_url:
         authorizer_env = {**base, **environment(issuer_url)}
         api_env = {**base, **api_environment()}
@@ -91,7 +91,6 @@ def cold(*, rounds: int) -> list[Figure]:
             api_ratios.append(api.seconds / import_boto3.seconds)
             first_ms.append(json.loads(first.stdout.splitlines()[-1])["first_request_seconds"] * 1e3)
             authorizer_rss.append(first.peak_rss_mb)
-            api_rss.append(api.peak_rss_mb)
     median = statistics.median
     return [
         Figure(
@@ -120,5 +119,4 @@ def cold(*, rounds: int) -> list[Figure]:
             "peak RSS of a fresh authorizer process: import, first request, 200 more decisions",
             budget=45.0,
         ),
-        Figure("api_peak_rss_mb", max(api_rss), "MB", "peak RSS of a fresh API handler process: import"),
     ]

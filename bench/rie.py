@@ -8,6 +8,12 @@ handler (its first `GET /me`, which needs no DynamoDB). Each is timed from spawn
 invoke is answered, then stopped; the variants take turns in each position, and a ratio to the empty
 handler of the same round is kept. The RIE itself (a Go binary) and awslambdaric are in every variant
 alike, as in Lambda, so the ratio is what a user of the function feels, not the import alone.
+
+The functions run as Lambda starts them: from a read-only copy of what `sam build` ships (built for this
+machine's architecture, devstack.build), its bytecode included, with PYTHONDONTWRITEBYTECODE set, so no
+run writes a `.pyc` that a later one would find (Lambda's /var/task is read-only). A fourth variant is
+the API handler's first `GET /items`, which reads DynamoDB Local. The peak RSS of the API handler's
+runtime process is read just after its first answer.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import http.client
 import json
 import os
 import signal
+import stat
 import statistics
 import subprocess
 import sys
@@ -27,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.cold import API_HANDLER, AUTHORIZER, api_environment
+from bench.cold import api_environment
 from bench.issuer import BenchKey, serve_issuer
 from bench.measure import Figure
 from bench.warm import SCOPE, environment, token_event
@@ -36,6 +43,8 @@ SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
 if str(SCRIPTS) not in sys.path:  # bootstrap's .pth file puts it there too; this also works without it
     sys.path.insert(0, str(SCRIPTS))
 
+from devstack.build import host_build  # noqa: E402
+from devstack.dynamodb_local import dynamodb_local  # noqa: E402
 from devstack.lambda_rie import INVOKE_PATH, is_error_payload, rie_launch  # noqa: E402
 from devstack.ports import LOOPBACK, free_port  # noqa: E402
 
@@ -71,6 +80,21 @@ ME_EVENT: dict[str, Any] = {
 }
 
 
+ITEMS_EVENT: dict[str, Any] = {
+    **ME_EVENT,
+    "resource": "/items",
+    "path": "/items",
+    "requestContext": {**ME_EVENT["requestContext"], "resourcePath": "/items", "path": "/v1/items"},
+}
+# Lambda's /var/task is read-only: no run may leave bytecode behind for the next.
+NO_BYTECODE_WRITES = {"PYTHONDONTWRITEBYTECODE": "1"}
+# Budgets (README, "Performance"). api_rie_first_item_ratio's is set from what the work reached.
+RIE_COLD_START_BUDGET = 2.0
+API_RIE_COLD_START_BUDGET = 3.0
+API_RIE_FIRST_ITEM_BUDGET = 7.0
+API_PEAK_RSS_BUDGET_MB = 75.0
+
+
 @dataclass(frozen=True)
 class Variant:
     name: str
@@ -80,8 +104,32 @@ class Variant:
     event: bytes
 
 
+@dataclass(frozen=True)
+class Start:
+    seconds: float  # spawn to the first answer
+    peak_rss_mb: float  # the runtime process's VmHWM just after it answered
+
+
+def _runtime_peak_rss_mb(rie_pid: int) -> float:
+    """The largest VmHWM among the RIE's child processes (the runtime, `python -m awslambdaric`)."""
+    peak_kib = 0
+    for task in Path(f"/proc/{rie_pid}/task").iterdir():
+        for child in (task / "children").read_text(encoding="ascii").split():
+            with contextlib.suppress(OSError), open(f"/proc/{child}/status", encoding="ascii") as status:
+                for line in status:
+                    if line.startswith("VmHWM:"):
+                        peak_kib = max(peak_kib, int(line.split()[1]))
+    return peak_kib / 1024
+
+
 def first_answer_seconds(variant: Variant) -> float:
     """Spawn the RIE with the function, invoke it once as soon as it listens; seconds until the answer."""
+    return first_answer(variant).seconds
+
+
+def first_answer(variant: Variant) -> Start:
+    """Spawn the RIE with the function, invoke it once as soon as it listens: the time to the answer,
+    and the runtime's peak RSS then."""
     port, runtime_api_port = free_port(), free_port()
     command, env = rie_launch(
         variant.code_dir,
@@ -105,6 +153,7 @@ def first_answer_seconds(variant: Variant) -> float:
     try:
         body = _invoke_when_listening(port, variant.event, process)
         seconds = time.perf_counter() - start
+        peak_rss_mb = _runtime_peak_rss_mb(process.pid)
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
@@ -112,7 +161,9 @@ def first_answer_seconds(variant: Variant) -> float:
     result = json.loads(body or b"null")
     if is_error_payload(result):
         raise RuntimeError(f"{variant.name} failed its first invoke in the RIE: {result}")
-    return seconds
+    if isinstance(result, dict) and result.get("statusCode", 200) != 200:
+        raise RuntimeError(f"{variant.name} answered its first invoke with {result}")
+    return Start(seconds, peak_rss_mb)
 
 
 def _invoke_when_listening(port: int, event: bytes, process: subprocess.Popen[bytes]) -> bytes:
@@ -141,56 +192,107 @@ def empty_function() -> Iterator[Path]:
         yield Path(directory)
 
 
+@contextlib.contextmanager
+def shipped_functions() -> Iterator[Path]:
+    """A read-only copy of `sam build`'s output for this machine: only the bytecode the build ships."""
+    with tempfile.TemporaryDirectory(prefix="bench-shipped-") as directory:
+        copy = Path(directory, "build")
+        host_build(copy_to=copy)
+        for root, _dirs, _files in os.walk(copy):
+            Path(root).chmod(stat.S_IRUSR | stat.S_IXUSR)
+        try:
+            yield copy
+        finally:
+            for root, _dirs, _files in os.walk(copy):
+                Path(root).chmod(stat.S_IRWXU)
+
+
 def rie_cold(*, rounds: int) -> list[Figure]:
-    base = {"AWS_DEFAULT_REGION": "us-east-1"}
+    base = {"AWS_DEFAULT_REGION": "us-east-1", **NO_BYTECODE_WRITES}
     key = BenchKey.generate()
-    with serve_issuer(key) as issuer_url, empty_function() as empty_dir:
+    with (
+        serve_issuer(key) as issuer_url,
+        empty_function() as empty_dir,
+        shipped_functions() as shipped,
+        dynamodb_local() as dynamodb,
+    ):
+        table = "bench-rie-items"
+        dynamodb.create_table(table)
         empty = Variant("empty", empty_dir, "empty.handler", base, b"{}")
         authorizer = Variant(
             "authorizer",
-            AUTHORIZER,
+            shipped / "AuthorizerFunction",
             "app.lambda_handler",
             {**base, **environment(issuer_url)},
             json.dumps(token_event(key.token(issuer_url, SCOPE, 0))).encode(),
         )
+        api_env = {**base, **api_environment()}
         api = Variant(
-            "api",
-            API_HANDLER,
-            "app.lambda_handler",
-            {**base, **api_environment()},
-            json.dumps(ME_EVENT).encode(),
+            "api", shipped / "ApiFunction", "app.lambda_handler", api_env, json.dumps(ME_EVENT).encode()
         )
-        ratios = rie_cold_ratios(empty, [authorizer, api], rounds=rounds)
+        api_items = Variant(
+            "api_items",
+            shipped / "ApiFunction",
+            "app.lambda_handler",
+            {
+                **api_env,
+                "TABLE_NAME": table,
+                "DYNAMODB_ENDPOINT_URL": dynamodb.endpoint_url,
+                "AWS_ACCESS_KEY_ID": "local",
+                "AWS_SECRET_ACCESS_KEY": "local",
+            },
+            json.dumps(ITEMS_EVENT).encode(),
+        )
+        ratios, peaks = rie_cold_ratios(empty, [authorizer, api, api_items], rounds=rounds)
     return [
         Figure(
             "rie_cold_start_ratio",
             ratios[0],
             "x",
             "Lambda RIE + awslambdaric, spawn to first answer: authorizer (JWKS fetched) / empty handler",
-            budget=2.5,
-            stretch=2.0,
+            budget=RIE_COLD_START_BUDGET,
         ),
         Figure(
             "api_rie_cold_start_ratio",
             ratios[1],
             "x",
             "Lambda RIE + awslambdaric, spawn to first answered GET /me: API handler / empty handler",
+            budget=API_RIE_COLD_START_BUDGET,
+        ),
+        Figure(
+            "api_rie_first_item_ratio",
+            ratios[2],
+            "x",
+            "the same, first GET /items (a Query on DynamoDB Local) / empty handler",
+            budget=API_RIE_FIRST_ITEM_BUDGET,
+        ),
+        Figure(
+            "api_peak_rss_mb",
+            max(peaks[2]),
+            "MB",
+            "peak RSS of the API handler's runtime process after its first GET /items (RIE, shipped build)",
+            budget=API_PEAK_RSS_BUDGET_MB,
         ),
     ]
 
 
-def rie_cold_ratios(empty: Variant, measured: list[Variant], *, rounds: int) -> list[float]:
+def rie_cold_ratios(
+    empty: Variant, measured: list[Variant], *, rounds: int
+) -> tuple[list[float], list[list[float]]]:
     """The median, over `rounds` rounds (after one warm-up), of each variant's time / the empty one's
-    in the same round; the order within a round rotates, so no variant always follows another."""
+    in the same round, and each variant's peak RSS per round; the order within a round rotates, so no
+    variant always follows another."""
     variants = [empty, *measured]
     ratios: list[list[float]] = [[] for _ in measured]
+    peaks: list[list[float]] = [[] for _ in measured]
     for round_number in range(rounds + 1):
-        seconds: dict[str, float] = {}
+        starts: dict[str, Start] = {}
         for turn in range(len(variants)):
             variant = variants[(turn + round_number) % len(variants)]
-            seconds[variant.name] = first_answer_seconds(variant)
+            starts[variant.name] = first_answer(variant)
         if round_number == 0:
-            continue  # warm-up: the page cache and the .pyc files, alike for every variant
+            continue  # warm-up: the page cache, alike for every variant (no bytecode is written)
         for index, variant in enumerate(measured):
-            ratios[index].append(seconds[variant.name] / seconds[empty.name])
-    return [statistics.median(r) for r in ratios]
+            ratios[index].append(starts[variant.name].seconds / starts[empty.name].seconds)
+            peaks[index].append(starts[variant.name].peak_rss_mb)
+    return [statistics.median(r) for r in ratios], peaks

@@ -15,9 +15,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-from botocore.config import Config
+if TYPE_CHECKING:
+    from botocore.config import Config
 
 # Kept back from every budget: time to log, answer and leave the function before its timeout.
 SAFETY_MARGIN_SECONDS: Final = 1.5
@@ -43,6 +44,10 @@ class CallBudget:
         return self.attempts * (self.connect_timeout + self.read_timeout) + backoff_ceiling(self.attempts)
 
     def config(self) -> Config:
+        # Imported here: botocore.config imports botocore's endpoint and HTTP modules, which a cold start
+        # that makes no DynamoDB call (GET /me) does not need. The client this configures imports them anyway.
+        from botocore.config import Config  # noqa: PLC0415
+
         # total_max_attempts counts the first attempt; botocore's max_attempts counts retries only.
         return Config(
             retries={"mode": "standard", "total_max_attempts": self.attempts},

@@ -20,21 +20,14 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyPersistenceLayerError,
-    IdempotencyValidationError,
-)
-
 from items_api.errors import BadRequest, IdempotencyKeyInProgress, IdempotencyKeyReused, StoreError
 from items_api.store import store_error
 
+# Powertools' Idempotency utility is imported by the first POST with an Idempotency-Key, not at cold start:
+# it imports boto3 (its DynamoDB persistence layer), which no other route needs before its first call.
+
 if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
     from aws_lambda_powertools.utilities.typing import LambdaContext
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
@@ -66,6 +59,8 @@ def item_id_for(owner: str, key: str) -> str:
 
 
 def config(context: LambdaContext) -> IdempotencyConfig:
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig  # noqa: PLC0415
+
     idempotency = IdempotencyConfig(
         event_key_jmespath="[owner, key]",
         payload_validation_jmespath="request",
@@ -91,6 +86,16 @@ def once_per_key(  # noqa: PLR0917 - one call site, every argument a distinct ro
     `request` is what must be equal on a retry (the validated body); `create` makes the item and returns the
     answer to store (JSON-serialisable: status, body, location).
     """
+    from aws_lambda_powertools.utilities.idempotency import (  # noqa: PLC0415
+        DynamoDBPersistenceLayer,
+        idempotent_function,
+    )
+    from aws_lambda_powertools.utilities.idempotency.exceptions import (  # noqa: PLC0415
+        IdempotencyAlreadyInProgressError,
+        IdempotencyPersistenceLayerError,
+        IdempotencyValidationError,
+    )
+
     persistence = DynamoDBPersistenceLayer(table_name=table_name, boto3_client=client)
 
     def create_once(data: dict[str, Any]) -> Answer:

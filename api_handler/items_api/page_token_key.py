@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Final
-
-from botocore.config import Config
+from typing import TYPE_CHECKING, Any, Final
 
 from items_api.settings import MIN_PAGE_TOKEN_KEY_CHARS, Settings
 
@@ -21,12 +19,13 @@ if TYPE_CHECKING:
 
 # A rotated key reaches every execution environment within this many seconds.
 MAX_AGE_SECONDS: Final = 300
-# Bounded like the DynamoDB client: a slow Secrets Manager cannot eat the function's timeout.
-CLIENT_CONFIG: Final = Config(
-    retries={"mode": "standard", "max_attempts": 3},
-    connect_timeout=2,
-    read_timeout=3,
-)
+# Bounded like the DynamoDB client: a slow Secrets Manager cannot eat the function's timeout. Given to
+# botocore's Config on first use (botocore.config is not imported by a cold start that lists nothing).
+CLIENT_CONFIG: Final[dict[str, Any]] = {
+    "retries": {"mode": "standard", "max_attempts": 3},
+    "connect_timeout": 2,
+    "read_timeout": 3,
+}
 
 PageTokenKey = Callable[[], bytes]
 
@@ -46,8 +45,9 @@ class SecretPageTokenKey:
         if self._provider is None:
             # Imported on first use: a cold start that serves no listing does not pay for it.
             from aws_lambda_powertools.utilities.parameters import SecretsProvider  # noqa: PLC0415
+            from botocore.config import Config  # noqa: PLC0415
 
-            self._provider = SecretsProvider(boto_config=CLIENT_CONFIG)
+            self._provider = SecretsProvider(boto_config=Config(**CLIENT_CONFIG))
         value = self._provider.get(self._secret_id, max_age=MAX_AGE_SECONDS)
         if not isinstance(value, str) or len(value) < MIN_PAGE_TOKEN_KEY_CHARS:
             raise PageTokenSecretError(

@@ -16,18 +16,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, cast
 
-import boto3
-from botocore.exceptions import (
-    BotoCoreError,
-    ClientError,
-    ConnectionClosedError,
-    ConnectTimeoutError,
-    EndpointConnectionError,
-    ReadTimeoutError,
-)
-
 from items_api.deadline import CallBudget, Deadline, DeadlineNear
 from items_api.errors import StoreError, StoreThrottled, StoreUnavailable
+
+# boto3 and botocore are imported on the first DynamoDB call, not at cold start: together they are most of
+# what importing this function cost, and a request that reads no item (GET /me, a 400, a 401) needs neither.
+# Every name below that needs botocore runs only once a client exists (a call failed), so botocore is
+# imported by then.
 
 if TYPE_CHECKING:  # boto3-stubs is a development dependency only
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -36,13 +31,27 @@ if TYPE_CHECKING:  # boto3-stubs is a development dependency only
 THROTTLING_CODES: Final = frozenset(
     {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"}
 )
-# No answer from DynamoDB in time, or no connection at all: the caller may retry later (503).
-UNAVAILABLE_ERRORS: Final = (
-    ConnectTimeoutError,
-    ReadTimeoutError,
-    EndpointConnectionError,
-    ConnectionClosedError,
-)
+
+
+def unavailable_errors() -> tuple[type[Exception], ...]:
+    """botocore's errors for no answer from DynamoDB in time, or no connection at all (503, retry later)."""
+    from botocore.exceptions import (  # noqa: PLC0415
+        ConnectionClosedError,
+        ConnectTimeoutError,
+        EndpointConnectionError,
+        ReadTimeoutError,
+    )
+
+    return (ConnectTimeoutError, ReadTimeoutError, EndpointConnectionError, ConnectionClosedError)
+
+
+def call_errors() -> tuple[type[Exception], ...]:
+    """What a DynamoDB call may raise that becomes a store error: botocore's two bases, and DeadlineNear."""
+    from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
+
+    return (ClientError, BotoCoreError, DeadlineNear)
+
+
 # Outside an invocation (scripts, tests without a deadline): the budget of a full 10 s function.
 UNBOUNDED_BUDGET: Final = CallBudget(attempts=3, connect_timeout=1.0, read_timeout=3.0)
 
@@ -72,6 +81,8 @@ class Page:
 
 def dynamodb_client(endpoint_url: str | None = None, budget: CallBudget = UNBOUNDED_BUDGET) -> DynamoDBClient:
     """A DynamoDB client sized for `budget`; endpoint_url points it at DynamoDB Local (None means AWS)."""
+    import boto3  # noqa: PLC0415 - on the first call, not at cold start (above)
+
     return boto3.client("dynamodb", endpoint_url=endpoint_url, config=budget.config())
 
 
@@ -98,12 +109,14 @@ def store_error(operation: str, exc: Exception) -> StoreError:
     """The API's store error for a botocore failure (or a deadline), keeping the cause for the log."""
     if isinstance(exc, DeadlineNear):
         return StoreUnavailable(operation, "DeadlineNear")
+    from botocore.exceptions import ClientError  # noqa: PLC0415 - any other cause comes from botocore
+
     if isinstance(exc, ClientError):
         code = exc.response.get("Error", {}).get("Code", "Unknown")
         if code in THROTTLING_CODES:
             return StoreThrottled(operation, code)
         return StoreError(operation, code)
-    if isinstance(exc, UNAVAILABLE_ERRORS):
+    if isinstance(exc, unavailable_errors()):
         return StoreUnavailable(operation, type(exc).__name__)
     return StoreError(operation, type(exc).__name__)
 
@@ -113,7 +126,7 @@ def _dynamodb_call(operation: str) -> Iterator[None]:
     """Turn botocore's errors into the API's store errors, keeping the cause for the log."""
     try:
         yield
-    except (ClientError, BotoCoreError, DeadlineNear) as exc:
+    except call_errors() as exc:  # evaluated only when the call raised: botocore is imported by then
         raise store_error(operation, exc) from exc
 
 

@@ -9,11 +9,15 @@ The authorizer needs nothing started: events/env.json carries its key set inline
 DYNAMODB_ENDPOINT_URL (the API handler) gets DynamoDB Local on a free 127.0.0.1 port with its table
 created, in place of the env file's endpoint (which names DynamoDB Local on the Docker network, for the
 real `sam local`; see devstack.docker_local).
+
+Like `sam local invoke` after `sam build`, it runs the built function, bytecode included: `sam build` for
+this machine's architecture into .aws-sam/host/build (devstack.build; cached after the first time).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from collections.abc import Iterator, Mapping, Sequence
@@ -21,6 +25,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import IO, Any
 
+from devstack.build import host_build
 from devstack.dynamodb_local import dynamodb_local
 from devstack.functions import (
     EnvOverrides,
@@ -74,16 +79,23 @@ def invocation(
     env_vars: Path | None = DEFAULT_ENV_VARS,
     parameter_overrides: Mapping[str, str] | None = None,
     log_sink: IO[str] | None = None,
+    *,
+    built: bool = True,
 ) -> Iterator[RieFunction]:
-    """The function running in the RIE with its sidecars, for one or more invocations."""
+    """The function running in the RIE with its sidecars, for one or more invocations.
+
+    `built`: the function as `sam build` ships it (for this machine's architecture); else its source folder.
+    """
     stacks = load_stacks(parameter_overrides)
     env_overrides = read_env_overrides(env_vars) if env_vars is not None and env_vars.exists() else {}
     specs = function_specs(stacks, env_overrides)
     if function_name not in specs:
         raise KeyError(f"no function {function_name!r} in template.yaml (functions: {', '.join(specs)})")
     spec = specs[function_name]
+    code_dir = host_build() / function_name if built else spec.code_dir
     with sidecars({function_name: spec}) as live:
         spec = function_specs(stacks, _merge(env_overrides, live))[function_name]
+        spec = dataclasses.replace(spec, code_dir=code_dir)
         function = RieFunction(spec) if log_sink is None else RieFunction(spec, log_sink=log_sink)
         with function:
             yield function
