@@ -16,7 +16,7 @@ from oauth_authorizer.settings import load_settings
 from oauth_authorizer.snapstart import register as register_snapstart_hooks
 from oauth_authorizer.telemetry import LambdaContextLike, Telemetry, stdout_logger
 from oauth_authorizer.token_cache import VerifiedTokens
-from oauth_authorizer.tokens import TokenVerifier
+from oauth_authorizer.tokens import Claims, TokenVerifier
 
 # Cold start: a bad setting raises ConfigurationError naming the variable, so the function never runs.
 SETTINGS = load_settings(os.environ)
@@ -60,7 +60,7 @@ def _on_revocation_list(event: str, detail: str) -> None:
 # One key set per issuer, nothing fetched yet: each is loaded on the first token that names its issuer
 # (an inline key set is parsed here, and a key that suits no allowed algorithm fails the cold start).
 KEYS = key_resolvers(SETTINGS, _key_set_listener)
-TOKENS = (
+TOKENS: VerifiedTokens[Claims] | None = (
     VerifiedTokens(max_age_seconds=SETTINGS.token_cache_seconds) if SETTINGS.token_cache_seconds else None
 )
 VERIFIER = TokenVerifier(SETTINGS, KEYS, TOKENS)

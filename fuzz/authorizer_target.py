@@ -22,7 +22,7 @@ import atheris  # type: ignore[import-untyped]  # atheris ships no type hints
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from fuzz.common import ROOT, OracleViolation, pick, quiet_stdout
+from fuzz.common import ROOT, OracleViolation, code_roots, pick, quiet_stdout
 
 ISSUER = "https://tenant.example.com/"
 API = "https://api.example.com/"
@@ -35,13 +35,17 @@ ROUTES = [
     "GET/items/0b7e1c9e-4a55-4e0a-9d0f-2f6a1c3b8e21",
     "DELETE/items/x",
 ]
-ROUTE_SCOPES = {
-    "GET /me": [],
-    "GET /items": ["read:items"],
-    "POST /items": ["write:items"],
-    "GET /items/{id}": ["read:items"],
-    "DELETE /items/{id}": ["delete:items"],
-}
+
+
+def template_route_scopes() -> dict[str, list[str]]:
+    """The route table where template.yaml defines it, so the fuzzer checks the policies a deployment gets."""
+    code_roots()
+    from devstack.template import route_scopes  # noqa: PLC0415 - needs scripts/ on sys.path first
+
+    return route_scopes()
+
+
+ROUTE_SCOPES = template_route_scopes()
 # RFC 6750 §2.1: `Bearer 1*SP b64token`; the authorizer also allows spaces before and after (only spaces).
 _BEARER = re.compile(r" *[Bb][Ee][Aa][Rr][Ee][Rr] +([A-Za-z0-9\-._~+/]+=*) *")
 

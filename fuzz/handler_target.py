@@ -26,7 +26,7 @@ for folder in ("scripts", "tests", "tests/api_handler", "api_handler"):
 from api_harness import (  # type: ignore[import-not-found, unused-ignore]  # noqa: E402 - see above
     Caller,
     EventSpec,
-    LambdaContext,
+    api_context,
     http_event,
     load_app,
     rest_event,
@@ -94,7 +94,7 @@ def _caller(fdp: atheris.FuzzedDataProvider) -> tuple[Caller | None, dict[str, A
 
 def _invoke(shape: str, spec: EventSpec) -> dict[str, Any]:
     event = rest_event(spec) if shape == "rest" else http_event(spec)
-    raw: dict[str, Any] = APP.lambda_handler(event, LambdaContext())
+    raw: dict[str, Any] = APP.lambda_handler(event, api_context())
     status = int(raw["statusCode"])
     body = raw.get("body") or ""
     if status >= 500:

@@ -1,4 +1,5 @@
-"""Load a function's app.py in-process as a fresh cold start.
+"""Run a function's app.py in-process as Lambda would: a fresh cold start with its environment, and the
+context object each invocation gets. Every test folder loads both functions through here.
 
 Both functions deploy an `app.py` at the root of their code, so a plain `import app` would hand every
 test the same module; each load gets a unique module name instead.
@@ -8,11 +9,55 @@ from __future__ import annotations
 
 import importlib.util
 import itertools
+import json
 import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
+ROOT = Path(__file__).resolve().parents[1]
+AUTHORIZER_APP = ROOT / "authorizer" / "app.py"
+API_APP = ROOT / "api_handler" / "app.py"
+
 _load_ids = itertools.count()
+
+
+@dataclass(frozen=True)
+class LambdaContext:
+    """The attributes of Lambda's context object that the functions read (Powertools' Logger, the
+    decision line's function members, the handler's deadlines)."""
+
+    function_name: str = "authorizer"
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = "arn:aws:lambda:eu-west-1:123456789012:function:authorizer"
+    aws_request_id: str = "lambda-request-1"
+    # What is left of the invocation: the API function's 10 s timeout, unless a test says otherwise.
+    remaining_millis: int = 10_000
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_millis
+
+
+def authorizer_environment(
+    *, issuer: str, audience: str, route_scopes: Mapping[str, list[str]], algorithms: str, **overrides: str
+) -> dict[str, str]:
+    """The authorizer's variables for one issuer found by discovery (no JWKS_URI), no leeway, policies
+    (not simple responses), and Powertools' variables as the template sets them; `overrides` last."""
+    env = {
+        "ISSUER": issuer,
+        "AUDIENCE": audience,
+        "JWKS_URI": "",
+        "ALLOWED_ALGORITHMS": algorithms,
+        "LEEWAY_SECONDS": "0",
+        "ROUTE_SCOPES": json.dumps(route_scopes),
+        "SIMPLE_RESPONSES": "false",
+        "POWERTOOLS_SERVICE_NAME": "authorizer",
+        "POWERTOOLS_METRICS_NAMESPACE": "OAuthProtectedApiTests",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+    }
+    env.update(overrides)
+    return env
 
 
 def load_lambda_app(app_path: Path, prefix: str) -> ModuleType:

@@ -18,7 +18,7 @@ depends on). Without it (not Lambda, not the RIE), nothing registers: there is n
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from oauth_authorizer.keys import InlineKeys, KeySetCache
 from oauth_authorizer.token_cache import VerifiedTokens
@@ -36,7 +36,7 @@ def before_snapshot(keys: Mapping[str, KeySetCache | InlineKeys]) -> None:
 
 def after_restore(
     keys: Mapping[str, KeySetCache | InlineKeys],
-    tokens: VerifiedTokens | None,
+    tokens: VerifiedTokens[Any] | None,
     revocations: RevocationCache | None = None,
 ) -> None:
     """Mark every key set due for a refresh, forget every verified token and the revocation list."""
@@ -51,7 +51,7 @@ def after_restore(
 
 def register(
     keys: Mapping[str, KeySetCache | InlineKeys],
-    tokens: VerifiedTokens | None,
+    tokens: VerifiedTokens[Any] | None,
     revocations: RevocationCache | None = None,
 ) -> bool:
     """Register both hooks with the runtime; False when snapshot_restore_py is not installed."""

@@ -23,21 +23,33 @@ import hashlib
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import Generic, Protocol, TypeVar
 
 from oauth_authorizer.keys import STALE
 
-if TYPE_CHECKING:  # tokens imports this module
-    from oauth_authorizer.tokens import Claims, KeyResolver
-
 DEFAULT_MAX_ENTRIES = 2048
+
+
+# What the cache needs of the claims and of the key set, and no more: the module stays below tokens.py
+# (which stores its Claims and KeyResolver here) instead of importing it back.
+class Expiring(Protocol):
+    @property
+    def expires_at(self) -> int | float: ...
+
+
+class Generational(Protocol):
+    @property
+    def generation(self) -> int: ...
+
+
+ClaimsT = TypeVar("ClaimsT", bound=Expiring)
 
 
 def token_digest(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
 
 
-class VerifiedTokens:
+class VerifiedTokens(Generic[ClaimsT]):
     """Token digest → (claims, valid until, the key set and generation it was verified under)."""
 
     def __init__(
@@ -52,7 +64,7 @@ class VerifiedTokens:
         self._clock = clock  # wall clock: `exp` is a wall-clock time
         # Insertion-ordered, and popitem(last=False) drops the oldest in O(1) (a dict's first key is
         # O(n) to find once many entries have been deleted before it).
-        self._entries: OrderedDict[bytes, tuple[Claims, float, KeyResolver, int]] = OrderedDict()
+        self._entries: OrderedDict[bytes, tuple[ClaimsT, float, Generational, int]] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -61,7 +73,7 @@ class VerifiedTokens:
         """Forget every verified token (after a SnapStart restore: the snapshot's are of unknown age)."""
         self._entries.clear()
 
-    def get(self, digest: bytes) -> Claims | None:
+    def get(self, digest: bytes) -> ClaimsT | None:
         """The claims of a token still in date and verified under its key set's current generation."""
         entry = self._entries.get(digest)
         if entry is None:
@@ -74,7 +86,7 @@ class VerifiedTokens:
             return None
         return claims
 
-    def put(self, digest: bytes, claims: Claims, keys: KeyResolver, generation: int) -> None:
+    def put(self, digest: bytes, claims: ClaimsT, keys: Generational, generation: int) -> None:
         """Remember a token that has just passed full verification with `keys` at `generation`."""
         if generation == STALE:  # verified with stale keys (the issuer is down): not remembered
             return

@@ -210,7 +210,7 @@ class TokenVerifier:
     audiences and profile are then the only ones used for it."""
 
     def __init__(
-        self, settings: Settings, keys: Mapping[str, KeyResolver], cache: VerifiedTokens | None = None
+        self, settings: Settings, keys: Mapping[str, KeyResolver], cache: VerifiedTokens[Claims] | None = None
     ) -> None:
         self._issuers = {
             issuer.issuer: _TrustedIssuer(issuer, keys[issuer.issuer]) for issuer in settings.issuers

@@ -11,9 +11,7 @@ alone, so that a stall can be tested.
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
 import subprocess
 import sys
 import threading
@@ -24,6 +22,7 @@ from typing import IO, Any
 
 import boto3
 
+from devstack.children import start_child, stop_child
 from devstack.ports import LOOPBACK, free_port, wait_for_port
 from devstack.template import table_definition, time_to_live
 
@@ -75,7 +74,7 @@ class DynamoDBLocal:
         storage = ["-inMemory"] if self.persist is None else ["-dbPath", str(self.persist.resolve())]
         if self.persist is not None:
             self.persist.mkdir(parents=True, exist_ok=True)
-        process = subprocess.Popen(
+        process = start_child(
             [
                 self._java,
                 f"-Djava.library.path={jar_dir / 'DynamoDBLocal_lib'}",
@@ -152,15 +151,7 @@ class DynamoDBLocal:
     def stop(self) -> None:
         self._stopping.set()
         with self._lock:
-            process = self.process
-            if process.poll() is None:
-                os.kill(process.pid, signal.SIGCONT)  # a paused one would not act on SIGTERM
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop_child(self.process, timeout=10)
         if self._supervisor is not None:
             self._supervisor.join(timeout=5)
 

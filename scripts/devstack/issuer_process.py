@@ -24,6 +24,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from devstack.children import start_child, stop_child
 from devstack.issuer import (
     DEFAULT_AUDIENCE,
     JWKS_PATH,
@@ -149,7 +150,7 @@ class IssuerProcess:
         # Its request log would drown the stack's; it is kept in a file, shown when the start fails.
         log = self._workdir / "issuer.log"
         with log.open("ab") as log_file:
-            self.process = subprocess.Popen(
+            self.process = start_child(
                 command, env=env, stdin=subprocess.DEVNULL, stdout=log_file, stderr=log_file
             )
         try:
@@ -168,14 +169,9 @@ class IssuerProcess:
         process, self.process = self.process, None
         if process is None:
             return
-        if process.poll() is None:
-            process.send_signal(signal.SIGCONT)
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        was_running = process.poll() is None
+        stop_child(process, timeout=10)
+        if was_running:
             self._log(f"devstack: issuer stopped (pid {process.pid})")
 
     def slow(self, seconds: float) -> None:

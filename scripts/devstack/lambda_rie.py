@@ -16,7 +16,6 @@ import contextlib
 import json
 import os
 import platform
-import signal
 import subprocess
 import sys
 import threading
@@ -29,6 +28,7 @@ from typing import IO, Any
 
 import samcli
 
+from devstack.children import start_child, stop_child
 from devstack.functions import FunctionSpec
 from devstack.ports import LOOPBACK, free_port, wait_for_port
 
@@ -146,14 +146,13 @@ class RieFunction:
             runtime_api_port=runtime_api_port,
             layer_dirs=self.spec.layer_dirs,
         )
-        self.process = subprocess.Popen(
+        self.process = start_child(
             command,
             cwd=self.spec.code_dir,
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group: stop() ends the RIE and the runtime together
         )
         assert self.process.stdout is not None
         self._pump_thread = threading.Thread(
@@ -225,16 +224,7 @@ class RieFunction:
         process, self.process = self.process, None
         if process is None:
             return
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-        # The runtime (awslambdaric) is the RIE's child, in the same process group.
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
+        stop_child(process, timeout=5)  # the runtime (awslambdaric), the RIE's child, goes with it
         if self._pump_thread is not None:
             self._pump_thread.join(timeout=5)
         if process.stdout is not None:

@@ -21,10 +21,9 @@ from types import ModuleType
 from typing import Any, Literal
 from urllib.parse import urlencode
 
-from lambda_loader import load_lambda_app
+from lambda_loader import API_APP, LambdaContext, load_lambda_app
 
 EVENTS_DIR = Path(__file__).resolve().parent / "events"
-APP_PATH = Path(__file__).resolve().parents[2] / "api_handler" / "app.py"
 CLIENT_ID = "k3Yb7cQx9pL2mN8rT4vW"
 ALL_SCOPES = ("read:items", "write:items", "delete:items")
 ALLOWED_ORIGIN = "https://app.example.com"
@@ -60,19 +59,14 @@ ALICE = Caller("auth0|alice")
 BOB = Caller("auth0|bob")
 
 
-@dataclass(frozen=True)
-class LambdaContext:
-    """The attributes of the Lambda context object that Powertools' Logger reads."""
-
-    function_name: str = "items-api-ApiFunction-Tst"
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = "arn:aws:lambda:eu-west-1:123456789012:function:items-api-ApiFunction-Tst"
-    aws_request_id: str = "52fdfc07-2182-154f-163f-5f0f9a621d72"
-    # What is left of the invocation: the API function's 10 s timeout, unless a test says otherwise.
-    remaining_millis: int = 10_000
-
-    def get_remaining_time_in_millis(self) -> int:
-        return self.remaining_millis
+def api_context(remaining_millis: int = 10_000) -> LambdaContext:
+    """The API function's context: its name and ARN, and `remaining_millis` of its 10 s timeout left."""
+    return LambdaContext(
+        function_name="items-api-ApiFunction-Tst",
+        invoked_function_arn="arn:aws:lambda:eu-west-1:123456789012:function:items-api-ApiFunction-Tst",
+        aws_request_id="52fdfc07-2182-154f-163f-5f0f9a621d72",
+        remaining_millis=remaining_millis,
+    )
 
 
 @dataclass(frozen=True)
@@ -96,7 +90,7 @@ def load_event(name: str) -> dict[str, Any]:
 
 def load_app() -> ModuleType:
     """Import api_handler/app.py afresh (a cold start) under a unique module name."""
-    return load_lambda_app(APP_PATH, "items_api_app")
+    return load_lambda_app(API_APP, "items_api_app")
 
 
 @contextmanager
@@ -227,7 +221,7 @@ class ApiClient:
         return rest_event(spec) if self.shape == "rest" else http_event(spec)
 
     def invoke(self, event: dict[str, Any]) -> HttpResponse:
-        raw: dict[str, Any] = self.app.lambda_handler(copy.deepcopy(event), LambdaContext())
+        raw: dict[str, Any] = self.app.lambda_handler(copy.deepcopy(event), api_context())
         return to_response(raw)
 
     def request(

@@ -18,7 +18,7 @@ from api_harness import (
     ALICE,
     ALLOWED_ORIGIN,
     EventSpec,
-    LambdaContext,
+    api_context,
     captured_log,
     load_app,
     rest_event,
@@ -129,7 +129,7 @@ def stalled_app(monkeypatch: pytest.MonkeyPatch, stalled: StalledServer) -> Modu
 
 
 def _invoke(app: ModuleType, spec: EventSpec, remaining_millis: int) -> tuple[int, dict[str, str], object]:
-    raw = app.lambda_handler(rest_event(spec), LambdaContext(remaining_millis=remaining_millis))
+    raw = app.lambda_handler(rest_event(spec), api_context(remaining_millis))
     response = to_response(raw)
     return response.status, response.headers, response.json
 

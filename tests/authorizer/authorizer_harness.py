@@ -21,10 +21,14 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
 
 from devstack.ports import LOOPBACK, free_port
-from lambda_loader import load_lambda_app
+from lambda_loader import (
+    AUTHORIZER_APP,
+    LambdaContext,  # noqa: F401  (the tests' context, re-exported)
+    authorizer_environment,
+    load_lambda_app,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
-APP_PATH = ROOT / "authorizer" / "app.py"
 API = "https://api.example.com/"
 ROUTE_SCOPES = {
     "GET /me": [],
@@ -184,33 +188,15 @@ def mint(key: SigningKey, payload: Mapping[str, Any], **headers: Any) -> str:
 
 
 def environment(issuer: Issuer, **overrides: str) -> dict[str, str]:
-    env = {
-        "ISSUER": issuer.url,
-        "AUDIENCE": API,
-        "JWKS_URI": "",
-        "ALLOWED_ALGORITHMS": "RS256,ES256,EdDSA",
-        "LEEWAY_SECONDS": "0",
-        "ROUTE_SCOPES": json.dumps(ROUTE_SCOPES),
-        "SIMPLE_RESPONSES": "false",
-        "POWERTOOLS_SERVICE_NAME": "authorizer",
-        "POWERTOOLS_METRICS_NAMESPACE": "OAuthProtectedApiTests",
-        "POWERTOOLS_TRACE_DISABLED": "true",
-    }
-    env.update(overrides)
-    return env
+    algorithms = "RS256,ES256,EdDSA"
+    return authorizer_environment(
+        issuer=issuer.url, audience=API, route_scopes=ROUTE_SCOPES, algorithms=algorithms, **overrides
+    )
 
 
 def load_app() -> ModuleType:
     """A fresh cold start of authorizer/app.py in this process, under a unique module name."""
-    return load_lambda_app(APP_PATH, "authorizer_app")
-
-
-@dataclass(frozen=True)
-class LambdaContext:
-    function_name: str = "authorizer"
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = "arn:aws:lambda:eu-west-1:123456789012:function:authorizer"
-    aws_request_id: str = "lambda-request-1"
+    return load_lambda_app(AUTHORIZER_APP, "authorizer_app")
 
 
 def token_event(authorization: str, method: str = "GET", path: str = "items") -> dict[str, Any]:

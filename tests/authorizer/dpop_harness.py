@@ -18,10 +18,12 @@ from typing import Any
 
 import jwt
 import pytest
-from authorizer_harness import REST_DOMAIN, LambdaContext, SigningKey, emf_records, route_logs_to
+from authorizer_harness import REST_DOMAIN, SigningKey, emf_records, route_logs_to
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+
+from lambda_loader import LambdaContext
 
 REST_HTU = f"https://{REST_DOMAIN}/v1/items"
 

@@ -17,13 +17,15 @@ from oauth_authorizer.errors import Reason, TokenRejected
 from oauth_authorizer.keys import key_resolvers
 from oauth_authorizer.settings import Settings
 from oauth_authorizer.token_cache import VerifiedTokens
-from oauth_authorizer.tokens import TokenVerifier
+from oauth_authorizer.tokens import Claims, TokenVerifier
 
 
 @pytest.fixture(params=["uncached", "with-token-cache"])
 def verifier(settings: Settings, request: pytest.FixtureRequest) -> TokenVerifier:
     """Every attack is refused alike with the verified-token cache on: it only ever holds successes."""
-    cache = VerifiedTokens(max_age_seconds=300) if request.param == "with-token-cache" else None
+    cache: VerifiedTokens[Claims] | None = (
+        VerifiedTokens(max_age_seconds=300) if request.param == "with-token-cache" else None
+    )
     return TokenVerifier(settings, key_resolvers(settings), cache)
 
 

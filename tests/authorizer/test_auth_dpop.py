@@ -20,7 +20,6 @@ from authorizer_harness import (
     HTTP_DOMAIN,
     Issuer,
     Keys,
-    LambdaContext,
     SigningKey,
     claims,
     ec_key,
@@ -49,6 +48,8 @@ from dpop_harness import (
     unsigned_proof,
 )
 from jwt.warnings import InsecureKeyLengthWarning
+
+from lambda_loader import LambdaContext
 
 Outcome = tuple[str, str]  # (the decision line's reason, everything the handler printed)
 

@@ -12,7 +12,6 @@ from authorizer_harness import (
     ARN_PREFIX,
     Issuer,
     Keys,
-    LambdaContext,
     claims,
     emf_records,
     environment,
@@ -25,6 +24,8 @@ from authorizer_harness import (
     route_logs_to,
     token_event,
 )
+
+from lambda_loader import LambdaContext
 
 CONTEXT = {"sub": "auth0|user-1", "scope": "openid read:items", "client_id": "spa-client", "grant_type": ""}
 IAT = 1_700_000_000  # the tokens' iat, which the context carries for the handler's revocation check

@@ -17,7 +17,6 @@ from authorizer_harness import (
     ROUTE_SCOPES,
     Issuer,
     Keys,
-    LambdaContext,
     SigningKey,
     claims,
     ec_key,
@@ -32,6 +31,8 @@ from authorizer_harness import (
     serve_issuer,
     token_event,
 )
+
+from lambda_loader import LambdaContext
 
 COGNITO = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Partners"
 INLINE = "https://issuer.keys-out-of-band.invalid/"

@@ -14,7 +14,6 @@ import snapshot_restore_py  # type: ignore[import-untyped]
 from authorizer_harness import (
     Issuer,
     Keys,
-    LambdaContext,
     claims,
     environment,
     load_app,
@@ -25,6 +24,7 @@ from authorizer_harness import (
 )
 from awslambdaric import lambda_runtime_hooks_runner  # type: ignore[import-untyped]
 
+from lambda_loader import LambdaContext
 from oauth_authorizer.errors import KeySetUnavailable
 from oauth_authorizer.keys import STALE, KeySetCache
 from oauth_authorizer.settings import KeySetPolicy

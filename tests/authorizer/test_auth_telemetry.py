@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from authorizer_harness import LambdaContext
 
+from lambda_loader import LambdaContext
 from oauth_authorizer.errors import Reason
 from oauth_authorizer.telemetry import MAX_DETAIL, Telemetry
 

@@ -129,7 +129,7 @@ def test_token_verified_with_stale_keys_is_not_cached(
 
 def test_entry_ends_at_the_token_exp_without_leeway() -> None:
     clock = Clock()
-    cache = VerifiedTokens(max_age_seconds=300, clock=clock)
+    cache: VerifiedTokens[Claims] = VerifiedTokens(max_age_seconds=300, clock=clock)
     digest = token_digest("a.b.c")
     cache.put(digest, claims_expiring_at(int(NOW) + 60), FixedKeys(), generation=1)
     clock.now = NOW + 59.9
@@ -140,7 +140,7 @@ def test_entry_ends_at_the_token_exp_without_leeway() -> None:
 
 def test_entry_ends_after_max_age_even_for_a_long_lived_token() -> None:
     clock = Clock()
-    cache = VerifiedTokens(max_age_seconds=300, clock=clock)
+    cache: VerifiedTokens[Claims] = VerifiedTokens(max_age_seconds=300, clock=clock)
     digest = token_digest("a.b.c")
     cache.put(digest, claims_expiring_at(int(NOW) + 86_400), FixedKeys(), generation=1)
     clock.now = NOW + 299.9
@@ -150,7 +150,7 @@ def test_entry_ends_after_max_age_even_for_a_long_lived_token() -> None:
 
 
 def test_new_key_set_generation_voids_every_entry_of_that_key_set_only() -> None:
-    cache = VerifiedTokens(max_age_seconds=300, clock=Clock())
+    cache: VerifiedTokens[Claims] = VerifiedTokens(max_age_seconds=300, clock=Clock())
     rotated, other = FixedKeys(), FixedKeys()
     digests = [token_digest(f"token-{n}") for n in range(3)]
     for digest in digests:
@@ -166,7 +166,7 @@ def test_new_key_set_generation_voids_every_entry_of_that_key_set_only() -> None
 
 
 def test_key_set_due_for_refresh_is_stale_and_matches_no_entry() -> None:
-    cache = VerifiedTokens(max_age_seconds=300, clock=Clock())
+    cache: VerifiedTokens[Claims] = VerifiedTokens(max_age_seconds=300, clock=Clock())
     keys = FixedKeys()
     digest = token_digest("a.b.c")
     cache.put(digest, claims_expiring_at(int(NOW) + 600), keys, generation=1)
@@ -178,7 +178,7 @@ def test_key_set_due_for_refresh_is_stale_and_matches_no_entry() -> None:
 
 
 def test_cache_is_bounded_and_drops_the_oldest_first() -> None:
-    cache = VerifiedTokens(max_age_seconds=300, max_entries=3, clock=Clock())
+    cache: VerifiedTokens[Claims] = VerifiedTokens(max_age_seconds=300, max_entries=3, clock=Clock())
     digests = [token_digest(f"token-{n}") for n in range(5)]
     for n, digest in enumerate(digests):
         cache.put(digest, claims_expiring_at(int(NOW) + 600, subject=f"user-{n}"), FixedKeys(), generation=1)

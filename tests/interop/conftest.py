@@ -12,7 +12,6 @@ import pytest
 from interop_harness import (
     Client,
     DpopSigner,
-    LambdaContext,
     OidcProvider,
     Outcome,
     authorizer_environment,
@@ -22,6 +21,8 @@ from interop_harness import (
     run_dpop_signer,
     run_oidc_provider,
 )
+
+from lambda_loader import LambdaContext
 
 
 @pytest.fixture(scope="session")

@@ -22,11 +22,15 @@ from typing import IO, Any, TextIO
 
 from authlib.integrations.requests_client import OAuth2Session  # type: ignore[import-untyped]
 
-from lambda_loader import load_lambda_app
+from lambda_loader import (
+    AUTHORIZER_APP,
+    LambdaContext,  # noqa: F401  (the tests' context, re-exported)
+    load_lambda_app,
+)
+from lambda_loader import authorizer_environment as shared_authorizer_environment
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
-APP_PATH = ROOT / "authorizer" / "app.py"
 NODE_MODULES = ROOT / "scripts" / "node_modules"
 STARTUP_SECONDS = 15.0
 ANSWER_SECONDS = 10.0
@@ -237,35 +241,15 @@ def run_dpop_signer() -> Iterator[DpopSigner]:
 
 def authorizer_environment(issuer: str, **overrides: str) -> dict[str, str]:
     """The authorizer's variables for oidc-provider as the single issuer: discovery, then its jwks_uri."""
-    env = {
-        "ISSUER": issuer,
-        "AUDIENCE": API,
-        "JWKS_URI": "",
-        "TOKEN_PROFILE": "oidc",
-        "ALLOWED_ALGORITHMS": "RS256",
-        "LEEWAY_SECONDS": "0",
-        "ROUTE_SCOPES": json.dumps(ROUTE_SCOPES),
-        "SIMPLE_RESPONSES": "false",
-        "DPOP": "off",
-        "POWERTOOLS_SERVICE_NAME": "authorizer",
-        "POWERTOOLS_METRICS_NAMESPACE": "OAuthProtectedApiTests",
-        "POWERTOOLS_TRACE_DISABLED": "true",
-    }
-    env.update(overrides)
-    return env
+    overrides = {"TOKEN_PROFILE": "oidc", "DPOP": "off", **overrides}
+    return shared_authorizer_environment(
+        issuer=issuer, audience=API, route_scopes=ROUTE_SCOPES, algorithms="RS256", **overrides
+    )
 
 
 def load_app() -> ModuleType:
     """A fresh cold start of authorizer/app.py in this process, under a unique module name."""
-    return load_lambda_app(APP_PATH, "interop_authorizer_app")
-
-
-@dataclass(frozen=True)
-class LambdaContext:
-    function_name: str = "authorizer"
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = "arn:aws:lambda:eu-west-1:123456789012:function:authorizer"
-    aws_request_id: str = "lambda-request-1"
+    return load_lambda_app(AUTHORIZER_APP, "interop_authorizer_app")
 
 
 def rest_request_event(headers: dict[str, str], method: str = "GET", path: str = "/items") -> dict[str, Any]:
