@@ -14,7 +14,6 @@ import pytest
 from authorizer_harness import (
     Issuer,
     Keys,
-    LambdaContext,
     claims,
     emf_records,
     environment,
@@ -27,6 +26,7 @@ from revocations import revoke
 from test_auth_cold_start import cold_start, report
 
 from devstack.dynamodb_local import DynamoDBLocal, dynamodb_local
+from lambda_loader import LambdaContext
 from token_revocation.entries import Kind
 
 LAYER = Path(__file__).resolve().parents[2] / "layers" / "revocation"
