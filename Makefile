@@ -41,7 +41,7 @@ validate:
 	$(VENV)/bin/sam validate --lint --template template.yaml
 	$(VENV)/bin/cfn-lint --include-checks I -- template.yaml
 
-## checkov: the template against checkov's policies; any failed check fails (skips: README, "Running it in production")
+## checkov: the template against checkov's policies; any failed check fails (skips: docs/deploying.md, "Running it in production")
 # --skip-download and BC_SKIP_MAPPING: checkov asks its vendor's API for guidelines otherwise.
 checkov:
 	BC_SKIP_MAPPING=TRUE CKV_SKIP_PACKAGE_UPDATE_CHECK=true $(VENV)/checkov/bin/checkov --file template.yaml \
@@ -56,7 +56,7 @@ build:
 pytest:
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-## test-docker: the README's Docker section with the real SAM CLI (installs and starts Docker when it can)
+## test-docker: the Docker section of docs/local-development.md with the real SAM CLI (installs and starts Docker when it can)
 test-docker: setup
 	@bash scripts/docker/test-docker.sh
 

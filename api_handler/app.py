@@ -66,7 +66,7 @@ cors = CORSConfig(
 )
 
 
-# ---- Revocation (README, "Revoking access"): the list is read on the first request, then every few seconds.
+# ---- Revocation (docs/revocation.md): the list is read on the first request, then every few seconds.
 def _on_revocation_list(event: str, detail: str) -> None:
     # token_revocation.cache.ListEvent: read, read_failed, serving_stale.
     if event == "read":

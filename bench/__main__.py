@@ -122,7 +122,7 @@ def table(figures: list[Figure]) -> str:
 
 
 def markdown(figures: list[Figure]) -> str:
-    """The README's table: each budget in both forms, the timed one marked as not enforced."""
+    """docs/performance.md's table: each budget in both forms, the timed one marked as not enforced."""
     times = "\N{MULTIPLICATION SIGN}"
     lines = ["| Figure | Value | Budget |", "|---|---:|---|"]
     for f in figures:
@@ -143,7 +143,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a smoke run: few rounds, budgets not enforced")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="where to write the JSON")
-    parser.add_argument("--markdown", action="store_true", help="also print the table as Markdown (README)")
+    parser.add_argument(
+        "--markdown", action="store_true", help="also print the table as Markdown (docs/performance.md)"
+    )
     args = parser.parse_args(argv)
     if not callgrind.available():
         parser.exit(
@@ -163,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
         figures += cold(rounds=21)
         figures += rie_cold(rounds=21)
         figures += throughput(seconds=10, connections=4)
-        figures += revocation(rounds=21, calls=50)  # README, "Revoking access"
+        figures += revocation(rounds=21, calls=50)  # docs/revocation.md, "Revoking access"
     figures = paired(figures)
     host = machine(load_before)
     print(describe(host))

@@ -2,8 +2,8 @@
 
 A timed ratio moves with whatever else the machine runs and with how the host's CPU splits the
 interpreter's work from OpenSSL's; the number of instructions a program executes for the same binary
-and input does not. Budgets are enforced on these counts (see bench/README or the README's
-"Performance"); the timed figures are reported beside them.
+and input does not. Budgets are enforced on these counts (see docs/performance.md);
+the timed figures are reported beside them.
 
     count_instructions([sys.executable, "-c", "..."])  -> instructions executed by that process
 

@@ -1,6 +1,6 @@
 """Revocation on: the warm decision next to its floor with 10,000 live revocations, and the refresh's cost.
 
-The list lives in DynamoDB Local (README, "Revoking access"): 10,000 live entries (subjects, clients and
+The list lives in DynamoDB Local (docs/revocation.md): 10,000 live entries (subjects, clients and
 token ids of the bench issuer, none covering the bench tokens), read by the authorizer on its first
 decision. The warm ratios are the decisions between two refreshes (the refresh interval is set to its
 maximum, 60 s, so that none falls inside a batch): the revocation check is then the lifetime rule and

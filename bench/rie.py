@@ -88,7 +88,7 @@ ITEMS_EVENT: dict[str, Any] = {
 }
 # Lambda's /var/task is read-only: no run may leave bytecode behind for the next.
 NO_BYTECODE_WRITES = {"PYTHONDONTWRITEBYTECODE": "1"}
-# Budgets (README, "Performance"). api_rie_first_item_ratio's is set from what the work reached.
+# Budgets (docs/performance.md, "Performance"). api_rie_first_item_ratio's is set from what the work reached.
 RIE_COLD_START_BUDGET = 2.0
 API_RIE_COLD_START_BUDGET = 3.0
 API_RIE_FIRST_ITEM_BUDGET = 7.0

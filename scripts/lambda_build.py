@@ -7,7 +7,7 @@ template.yaml gives both functions `Metadata: BuildMethod: makefile`, so `sam bu
 own Python build does (the same aws-lambda-builders `python_pip` workflow, as a library: the function's
 code and its requirements.txt, with the native wheels of the function's architecture), then compiles
 every module of the output to bytecode. SAM's own build ships no `.pyc`, and Lambda's file system is
-read-only: every cold start compiled every module it imported (README, "Performance").
+read-only: every cold start compiled every module it imported (docs/performance.md, "Performance").
 
 The bytecode:
 - unchecked-hash `.pyc` files (PEP 552): the interpreter loads them without looking at the source's

@@ -1,4 +1,4 @@
-"""Revoke, list and remove revocations in a deployed stack's table (README, "Revoking access").
+"""Revoke, list and remove revocations in a deployed stack's table (docs/revocation.md, "Revoking access").
 
     .venv/bin/python scripts/revocations.py [--stack NAME] [--region REGION] revoke --sub SUB [--iss ISSUER]
     .venv/bin/python scripts/revocations.py revoke --client CLIENT_ID | --jti JTI [--iss ISSUER]

@@ -8,6 +8,7 @@ Markers are HTML comments, invisible on GitHub, on the line just above a block's
 
     <!-- run by: tests/docker/sam_local.py -->      a test runs these commands (it names this page)
     <!-- not run here: needs an AWS account -->     why no test can run them here
+    <!-- not run here as written: WHICH TEST ... -->  a test runs the same in another form (its own ports)
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ _HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.+?)[ \t]*#*[ \t]*$")
 _LINK = re.compile(r"(?<!!)\[(?:[^\[\]]|\[[^\]]*\])*\]\((?P<target><[^>]*>|[^)\s]+)(?:\s+\"[^\"]*\")?\)")
 _IMAGE = re.compile(r"!\[[^\]]*\]\((?P<target>[^)\s]+)\)")
 _INLINE_CODE = re.compile(r"(`+)(?:(?!\1).)+?\1")
-_MARKER = re.compile(r"^\s*<!--\s*(?P<kind>run by|not run here):\s*(?P<value>.+?)\s*-->\s*$")
+_MARKER = re.compile(r"^\s*<!--\s*(?P<kind>run by|not run here)(?: as written)?:\s*(?P<value>.+?)\s*-->\s*$")
 
 
 class CommandBlock(NamedTuple):

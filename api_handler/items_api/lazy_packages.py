@@ -2,7 +2,7 @@
 
 Importing any module of Powertools runs the `__init__.py` of every package above it first, and three of
 them import far more than this function uses (together about half of what importing app.py cost after
-boto3 became lazy; README, "Performance"):
+boto3 became lazy; docs/performance.md, "Performance"):
 - `aws_lambda_powertools` binds Logger, Metrics and Tracer (the Tracer module, X-Ray or not), then sets
   Powertools' own package logger and registers its botocore user agent;
 - `aws_lambda_powertools.event_handler` imports every resolver: AppSync (with asyncio), Bedrock, VPC

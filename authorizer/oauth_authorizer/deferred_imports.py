@@ -11,7 +11,7 @@ that verifying a JWS with a JWK never touches:
 - `cryptography.hazmat.primitives.serialization` binds eleven names from its `ssh` module (SSH key
   and certificate formats, which import the cipher modules and try bcrypt); `jwt.algorithms` binds
   one of them, `load_ssh_public_key`, which it calls only for a key given as an `ssh-` string.
-Together these were about a third of what `import jwt` runs (README, "Performance").
+Together these were about a third of what `import jwt` runs (docs/performance.md, "Performance").
 
 Each deferred module is put in sys.modules as a module whose code runs on the first lookup of an
 attribute it does not have yet: `import shutil as _shutil` and `from cryptography import x509` bind

@@ -33,7 +33,7 @@ class Reason(StrEnum):
     CERT_BINDING = "cert_binding"  # cnf["x5t#S256"] is not the client certificate's (or there is none)
     UNSUPPORTED_BINDING = "unsupported_binding"  # a cnf member this authorizer cannot check: refused
     BAD_EVENT = "bad_event"
-    # Revocation (README, "Revoking access"): oauth_authorizer.revocation.
+    # Revocation (docs/revocation.md, "Revoking access"): oauth_authorizer.revocation.
     REVOKED = "revoked"  # a subject, client or token revocation covers the token
     REVOCATION_UNAVAILABLE = "revocation_unavailable"  # no revocation list to check against: fail closed
     LIFETIME_EXCEEDED = "lifetime_exceeded"  # no iat, or exp - iat above MAX_TOKEN_LIFETIME_SECONDS

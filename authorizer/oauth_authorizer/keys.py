@@ -69,7 +69,7 @@ def _ignore(event: KeySetEvent, detail: str) -> None:
     """The default listener."""
 
 
-# Records are NamedTuples, not dataclasses: cheaper to create at import (README, "Performance").
+# Records are NamedTuples, not dataclasses: cheaper to create at import (docs/performance.md, "Performance").
 class KeySet(NamedTuple):
     """A parsed JWK Set: for each kid, a PyJWK bound to each allowed algorithm the key can verify."""
 

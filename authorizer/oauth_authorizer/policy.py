@@ -36,7 +36,7 @@ ANSWER_CACHE_SIZE = 4096
 ContextValue = str | int | float | bool
 
 
-# Records are NamedTuples, not dataclasses: cheaper to create at import (README, "Performance").
+# Records are NamedTuples, not dataclasses: cheaper to create at import (docs/performance.md, "Performance").
 class MethodArn(NamedTuple):
     """The called method's ARN (a REST methodArn or an HTTP API routeArn), taken apart."""
 

@@ -33,7 +33,7 @@ class ScopeForm(Enum):
     EITHER = "space-delimited string or array"  # `scp`: Entra sends a string, Okta an array
 
 
-# Records are NamedTuples, not dataclasses: cheaper to create at import (README, "Performance").
+# Records are NamedTuples, not dataclasses: cheaper to create at import (docs/performance.md, "Performance").
 class Profile(NamedTuple):
     """Where one provider's access tokens carry what the authorizer needs."""
 

@@ -1,4 +1,4 @@
-"""The revocation check of every decision (README, "Revoking access"), over the shared layer's list.
+"""The revocation check of every decision (docs/revocation.md), over the shared layer's list.
 
 It runs after the token is verified (a verified-token cache hit included), so every fact it compares
 is one the issuer signed. While revocation is on (REVOCATION_TABLE), a token must also carry `iat` and

@@ -28,7 +28,7 @@ class SegmentKind(IntEnum):
     LITERAL = 2
 
 
-# Records are NamedTuples, not dataclasses: cheaper to create at import (README, "Performance").
+# Records are NamedTuples, not dataclasses: cheaper to create at import (docs/performance.md, "Performance").
 class Route(NamedTuple):
     """One `"METHOD /path"` entry of ROUTE_SCOPES and the scopes it requires (all of them)."""
 

@@ -48,7 +48,7 @@ class DpopMode(StrEnum):
 _DPOP_MODES = {mode.value: mode for mode in DpopMode}
 
 
-# Records are NamedTuples, not dataclasses: cheaper to create at import (README, "Performance").
+# Records are NamedTuples, not dataclasses: cheaper to create at import (docs/performance.md, "Performance").
 class DpopSettings(NamedTuple):
     """How DPoP proofs are checked, for every issuer whose `dpop` is not off."""
 

@@ -48,7 +48,7 @@ class Claims(NamedTuple):
     # The token's confirmation (RFC 7800 `cnf`): the key or certificate it is bound to, if any.
     jkt: str | None = None  # RFC 9449 §6.1: the RFC 7638 thumbprint of the client's DPoP key
     x5t_s256: str | None = None  # RFC 8705 §3.1: the SHA-256 of the client certificate's DER
-    # For revocation (README, "Revoking access"): when the token was issued, and its own id.
+    # For revocation (docs/revocation.md, "Revoking access"): when the token was issued, and its own id.
     issued_at: int | None = None
     token_id: str = ""
 

@@ -28,7 +28,7 @@ Without Docker (the twin, `make invoke`: the function in the Lambda RIE, DynamoD
   python -m devstack.invoke AuthorizerFunction -e events/authorizer-token-valid.json
   python -m devstack.invoke ApiFunction -e events/api-list-items.json
 
-With Docker, the real SAM CLI (README, "With Docker"; samconfig.toml passes the env file and the network):
+With Docker, the real SAM CLI (docs/local-development.md; samconfig.toml passes the env file and the network):
 
   python -m devstack.docker_local up
   sam build --parameter-overrides Architecture=$ARCH
@@ -226,7 +226,7 @@ def authorizer_context(token_claims: dict[str, Any]) -> dict[str, str]:
         "client_id": token_claims["azp"],
         "grant_type": token_claims["gty"],
         "exp": str(token_claims["exp"]),
-        # The revocation check's facts (README, "Revoking access"), as the authorizer passes them on.
+        # The revocation check's facts (docs/revocation.md), as the authorizer passes them on.
         "iat": str(token_claims["iat"]),
         "jti": token_claims["jti"],
     }
@@ -279,7 +279,7 @@ def env_vars(key: RSAKey) -> dict[str, dict[str, str]]:
             # The key set inline: no discovery, no fetch, no network (JWKS and JWKS_URI exclude each other).
             "JWKS": json.dumps(public_jwks(key), separators=(",", ":"), sort_keys=True),
             "JWKS_URI": "",
-            # Revocation off (README, "Revoking access"): these events' tokens live 20 years, longer than
+            # Revocation off (docs/revocation.md): these events' tokens live 20 years, longer than
             # MAX_TOKEN_LIFETIME_SECONDS allows, and an authorizer invoke has no table to read.
             "REVOCATION_TABLE": "",
         },

@@ -268,7 +268,7 @@ def start_backend(
     overrides[API_FUNCTION]["DYNAMODB_ENDPOINT_URL"] = dynamodb.endpoint_url
     # With DPoP on, the authorizer's jti replay table (DPOP_REPLAY_TABLE) lives in DynamoDB Local too.
     replay_table = template_specs[AUTHORIZER_FUNCTION].environment.get("DPOP_REPLAY_TABLE", "")
-    # The revocation list both functions read (README, "Revoking access") lives there as well.
+    # The revocation list both functions read (docs/revocation.md, "Revoking access") lives there as well.
     revocation_table = template_specs[AUTHORIZER_FUNCTION].environment.get("REVOCATION_TABLE", "")
     if replay_table or revocation_table:
         overrides[AUTHORIZER_FUNCTION]["DYNAMODB_ENDPOINT_URL"] = dynamodb.endpoint_url
@@ -357,7 +357,7 @@ def usage(
                 [
                     "",
                     f"DPoP is {dpop} (REQUEST authorizer, no authorizer cache): with --dpop the client binds",
-                    "its token to a key of its own and sends a proof with every call (README, DPoP):",
+                    "its token to a key of its own and sends a proof with every call (docs/dpop.md):",
                     f"  {client} --dpop me",
                 ]
                 if dpop != "off"
@@ -371,7 +371,7 @@ def usage(
 
 
 def signin_lines(api_url: str, issuer: IssuerProcess, spa_url: str, webapp_url: str) -> list[str]:
-    """The sign-in part of the printout: the apps' URLs and the users (README, "Users sign in")."""
+    """The sign-in part of the printout: the apps' URLs and the users (docs/sign-in.md, "Users sign in")."""
     users = [
         f"  {user.name:<6} password {user.password}  permissions: {' '.join(user.permissions)}"
         for user in issuer.config.users.values()

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# `make test-docker`: the README's Docker section, run for real (SAM CLI + Docker), every payload checked.
+# `make test-docker`: the Docker section of docs/local-development.md, run for real (SAM CLI + Docker), every payload checked.
 #   1. Docker: installs Debian's docker.io when dockerd is missing and we are root; starts
 #      `dockerd --iptables=false` when no daemon answers, and stops the one it started on exit.
 #   2. Images: scripts/docker/images.sh pulls them, or builds stand-ins where no registry answers (loudly).
-#   3. tests/docker: sam build, then every `sam local` command of the README, payloads checked.
+#   3. tests/docker: sam build, then every `sam local` command of that page, payloads checked.
 # From this side the tests speak only to 127.0.0.1 (the containers' published ports). Only images.sh reaches
 # out: to a registry (docker pull), and to Debian's and PyPI's (debootstrap, pip) when it builds a stand-in.
 set -euo pipefail

@@ -2,7 +2,7 @@
 
 A request that reads no item (GET /me) imports neither boto3 nor botocore's modules nor Powertools'
 Idempotency or Parameters: they are imported by the first DynamoDB call, the first POST with an
-Idempotency-Key and the first listing that reads the page token secret (README, "Performance"). An
+Idempotency-Key and the first listing that reads the page token secret (docs/performance.md). An
 upgrade or an edit that imports one of them at cold start again fails here.
 """
 

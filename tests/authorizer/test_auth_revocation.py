@@ -1,4 +1,4 @@
-"""The authorizer's revocation check (README, "Revoking access"), against DynamoDB Local."""
+"""The authorizer's revocation check (docs/revocation.md, "Revoking access"), against DynamoDB Local."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Running the README's `sam` and `python -m devstack` commands from the tests, as a user would."""
+"""Running the `sam` and `python -m devstack` commands from the tests, as a user would."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def is_stand_in(image: str) -> bool:
 
 @dataclass(frozen=True)
 class Sam:
-    """The README's `sam` commands, as written there, plus what this machine needs said."""
+    """The `sam` commands of docs/local-development.md, as written, plus what this machine needs said."""
 
     arch: str
     # --skip-pull-image when the base image is a stand-in: SAM CLI would otherwise ask a registry first.
@@ -37,7 +37,7 @@ class Sam:
 
     @property
     def env(self) -> dict[str, str]:
-        # `source .venv/bin/activate`, as the README says (sam build needs its python3.13 on PATH)
+        # `source .venv/bin/activate`, as the page says (sam build needs its python3.13 on PATH)
         # and no AWS credentials: with some, SAM CLI asks STS for the account id (a call out of this machine).
         return {
             **{k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
@@ -47,7 +47,7 @@ class Sam:
         }
 
     def command(self, prefix: str) -> list[str]:
-        """The README's command starting with `prefix`, $ARCH filled in, run with the venv's executables."""
+        """The page's command starting with `prefix`, $ARCH filled in, run with the venv's executables."""
         argv = [arg.replace("$ARCH", self.arch) for arg in readme_command(prefix)]
         if argv[0] in {"sam", "python"}:
             argv[0] = str(VENV_BIN / argv[0])
@@ -61,7 +61,7 @@ class Sam:
         )
 
     def invoke(self, function: str, event: str) -> tuple[Any, subprocess.CompletedProcess[str]]:
-        """The README's `sam local invoke FUNCTION ...` line with `-e events/EVENT`."""
+        """The page's `sam local invoke FUNCTION ...` line with `-e events/EVENT`."""
         argv = self.command(f"sam local invoke {function} ")
         argv[argv.index("-e") + 1] = f"events/{event}"
         result = self.run(argv)
@@ -69,13 +69,13 @@ class Sam:
         return json.loads(result.stdout), result
 
 
-README = ROOT / "README.md"
+DOCS_PAGE = ROOT / "docs" / "local-development.md"  # the Docker section lives on docs/local-development.md
 DOCKER_SECTION = "### With Docker: the real `sam local`"
 
 
 def readme_docker_commands() -> list[str]:
-    """The command lines of the README's Docker section's bash blocks: comments cut, `\\` lines joined."""
-    text = README.read_text(encoding="utf-8")
+    """The Docker section's command lines (docs/local-development.md): comments cut, `\\` lines joined."""
+    text = DOCS_PAGE.read_text(encoding="utf-8")
     section = text[text.index(DOCKER_SECTION) :]
     section = section[: section.index("\n## ")]
     commands: list[str] = []
@@ -89,6 +89,6 @@ def readme_docker_commands() -> list[str]:
 
 
 def readme_command(prefix: str) -> list[str]:
-    """The one README command starting with `prefix`, split into arguments."""
+    """The one command of the page starting with `prefix`, split into arguments."""
     (line,) = [command for command in readme_docker_commands() if command.startswith(prefix)]
     return shlex.split(line)

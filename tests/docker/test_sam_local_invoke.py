@@ -1,4 +1,4 @@
-"""`sam build` and `sam local invoke` as the README's Docker section shows them, in Docker, with the
+"""`sam build` and `sam local invoke` as docs/local-development.md shows them, in Docker, with the
 committed events and events/env.json: every event's payload checked, not only the exit code."""
 
 from __future__ import annotations

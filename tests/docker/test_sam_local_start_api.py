@@ -1,4 +1,4 @@
-"""`sam local start-api` as the README's Docker section shows it (on a free port instead of 3000), in
+"""`sam local start-api` as docs/local-development.md shows it (on a free port instead of 3000), in
 Docker, with events/env.json and DynamoDB Local on the Docker network: each answer checked, including
 where SAM CLI's emulator differs from API Gateway (the README lists those differences)."""
 

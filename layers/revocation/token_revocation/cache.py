@@ -8,7 +8,7 @@
   logs and counts it) for up to STALE_IF_ERROR_SECONDS after that read, and the next attempt waits
   another refresh interval, so a dead table costs one decision per interval the deadline, not every one.
 - Never read: an environment that could not read the list yet has nothing to check against, and is
-  refused (ListUnavailable) rather than letting a revoked token through (README, "Revoking access").
+  refused (ListUnavailable) rather than letting a revoked token through (docs/revocation.md).
 Lambda runs one invocation at a time per environment, so this needs no lock.
 """
 

@@ -2,7 +2,7 @@
 
 Hand-written on purpose, and only this read. botocore is what every AWS SDK for Python signs with, but
 importing it and making a DynamoDB client costs about three times the authorizer's whole cold start
-(README, "Revoking access": measured CPU time), and the authorizer must read the list before its first
+(docs/revocation.md: measured CPU time), and the authorizer must read the list before its first
 decision. No maintained library signs a request without botocore (or requests). What is written here is
 small and fixed: one POST of the DynamoDB JSON protocol (`X-Amz-Target: DynamoDB_20120810.Scan`), the
 SigV4 signature (tests/revocation compares it with botocore's SigV4Auth byte for byte), and the two
