@@ -144,7 +144,7 @@ def counted_cold_figures() -> list[Figure]:
     figures = [
         Figure(
             "empty_cold_start_instructions",
-            counts.empty,
+            float(counts.empty),
             "instr",
             "instructions of awslambdaric's start + an empty handler's first invoke (the cold starts' floor)",
         )
