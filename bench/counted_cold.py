@@ -103,7 +103,7 @@ class Budgeted(NamedTuple):
 
 
 # The budgets are the RIE's timed budgets re-derived on instructions with the margin each timed budget
-# had over the timed figure issue 22 measured (11 interleaved rounds, README "Cold start: shipped
+# had over the timed figure issue 22 measured (11 interleaved rounds, docs/performance.md "Cold start: shipped
 # bytecode"): today's counted ratio x timed budget / timed figure, rounded to 0.1 (as bench/counted.py's).
 # Counted 2026-12-07: the empty handler 161.0 M instructions, the authorizer 407.5 M, GET /me 402.4 M,
 # the first GET /items 1,964.8 M.

@@ -4,7 +4,7 @@ Counting all four starts twice takes about 150 s of callgrind on the 2-core mach
 alone is about 2 G instructions), and `make test` already counts them once in the quick bench
 (tests/bench/test_bench_smoke.py). So the repeat here is the empty handler's start: the same child, the
 same awslambdaric start-up and environment, the part of every ratio's count that both sides share; the
-full figures counted twice are in the README ("Performance").
+full figures counted twice are in docs/performance.md.
 """
 
 from __future__ import annotations
