@@ -7,8 +7,9 @@ interleaving many rounds of the measured code and its baseline, and reports the 
 still moves timed ratios (a slower host of the same kind, a busy neighbour), so they are reported,
 next to the machine's description and load, and never fail the run. The warm budgets are enforced on
 the same ratios counted in instructions with callgrind (bench/counted.py), which neither load nor the
-host's speed moves. Exits 1 when a budget is exceeded (not with --quick, a smoke run with too few
-rounds to hold anyone to a budget).
+host's speed moves, and the RIE cold-start budgets on the same starts counted (bench/counted_cold.py).
+Exits 1 when a budget is exceeded (not with --quick, a smoke run with too few rounds to hold anyone to
+a budget).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from typing import Any
 from bench import callgrind
 from bench.cold import cold
 from bench.counted import counted_figures
+from bench.counted_cold import counted_cold_figures
 from bench.measure import Figure
 from bench.revocation import revocation
 from bench.rie import rie_cold
@@ -157,13 +159,13 @@ def main(argv: list[str] | None = None) -> int:
     load_before = os.getloadavg()
     if args.quick:
         figures = warm(rounds=3, calls=20) + dpop(rounds=3, calls=20) + counted_figures(calls=10)
-        figures += cold(rounds=1) + rie_cold(rounds=1)
+        figures += cold(rounds=1) + rie_cold(rounds=1) + counted_cold_figures()
         figures += throughput(seconds=1, connections=2)
         figures += revocation(rounds=3, calls=20, entries=1_000)
     else:
         figures = warm(rounds=21, calls=50) + dpop(rounds=21, calls=50) + counted_figures(calls=200)
         figures += cold(rounds=21)
-        figures += rie_cold(rounds=21)
+        figures += rie_cold(rounds=21) + counted_cold_figures()
         figures += throughput(seconds=10, connections=4)
         figures += revocation(rounds=21, calls=50)  # docs/revocation.md, "Revoking access"
     figures = paired(figures)
