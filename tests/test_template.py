@@ -9,13 +9,13 @@ import io
 import json
 import logging
 import re
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from samtranslator.translator.transform import transform
 
 from devstack.template import ROOT, load_template, route_scopes
+from lambda_loader import LambdaContext
 from oauth_authorizer.errors import Reason
 from oauth_authorizer.settings import (
     DEFAULT_DPOP_ALGORITHMS,
@@ -572,14 +572,6 @@ def test_api_gateway_logging_role_is_created_by_default_and_outlives_the_stack()
 # ---- Alarms: each watches a metric exactly as it is emitted (telemetry.py's EMF lines, or AWS's own)
 
 
-@dataclass(frozen=True)
-class _Context:
-    function_name: str = "authorizer"
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:authorizer"
-    aws_request_id: str = "request-1"
-
-
 def _emitted_lines(level: int) -> list[dict[str, Any]]:
     """The authorizer's own decision lines (a 401 for a dead JWKS, and an allow) at a log level."""
     stream = io.StringIO()
@@ -592,10 +584,10 @@ def _emitted_lines(level: int) -> list[dict[str, Any]]:
         namespace=globals_["POWERTOOLS_METRICS_NAMESPACE"],
         logger=logger,
     )
-    telemetry.rejected(Reason.JWKS_UNAVAILABLE, _Context(), "request-1", "key set unavailable")
+    telemetry.rejected(Reason.JWKS_UNAVAILABLE, LambdaContext(), "request-1", "key set unavailable")
     telemetry.decided(
         Reason.ALLOWED,
-        _Context(),
+        LambdaContext(),
         "request-2",
         issuer="https://issuer.example/",
         subject="s",
