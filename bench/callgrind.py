@@ -44,27 +44,9 @@ def count_instructions(
     instruction count, are the same from run to run. The child's stdout and stderr are returned in
     the error when it fails.
     """
-    if not available():
-        raise CallgrindUnavailable("valgrind is not installed (apt-get install valgrind)")
-    child_env = dict(os.environ if env is None else env)
-    child_env.setdefault("PYTHONHASHSEED", "0")
     with tempfile.TemporaryDirectory(prefix="callgrind-") as scratch:
         out_file = Path(scratch) / "callgrind.out"
-        command = [
-            VALGRIND,
-            "--tool=callgrind",
-            f"--callgrind-out-file={out_file}",
-            "--trace-children=no",
-            *argv,
-        ]
-        completed = subprocess.run(
-            command, env=child_env, cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False
-        )
-        if completed.returncode != 0:
-            raise CallgrindUnavailable(
-                f"{' '.join(argv[:3])} ... exited {completed.returncode} under callgrind:\n"
-                f"{completed.stdout[-2000:]}\n{completed.stderr[-4000:]}"
-            )
+        _run([f"--callgrind-out-file={out_file}"], argv, env=env, cwd=cwd, timeout=timeout)
         return read_total(out_file)
 
 
