@@ -97,12 +97,15 @@ class LambdaRunner(Protocol):
 class RieLambdaRunner:
     """What LocalApigwService expects of SAM CLI's LocalLambdaRunner, backed by warm RIE processes."""
 
-    def __init__(self, functions: Mapping[str, RieFunction]):
+    def __init__(self, functions: Mapping[str, RieFunction], aliases: Mapping[str, str] | None = None):
         self.functions = dict(functions)
+        # FunctionName -> logical id: an authorizer in another stack names its function by FunctionName.
+        self.aliases = dict(aliases or {})
         self.invocations: Counter[str] = Counter()
 
     def invoke_raw(self, function_name: str, event: bytes) -> bytes:
         """Invoke the function once with a JSON event; its raw result (a Lambda error payload included)."""
+        function_name = self.aliases.get(function_name, function_name)
         function = self.functions.get(function_name)
         if function is None:
             raise FunctionNotFound(f"Unable to find a function with name {function_name!r}")

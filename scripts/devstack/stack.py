@@ -128,7 +128,8 @@ def local_stack(options: StackOptions | None = None, log_sink: IO[str] | None = 
             cleanup.callback(function.stop)
             function.start()
 
-        runner = RieLambdaRunner(functions)
+        aliases = {spec.function_name: name for name, spec in specs.items() if spec.function_name != name}
+        runner = RieLambdaRunner(functions, aliases)
         gateway = start_gateway(stacks, runner, options.port)
         cleanup.callback(gateway.stop)
         yield LocalStack(issuer, dynamodb, table_name, specs, runner, gateway)
