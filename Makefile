@@ -35,7 +35,7 @@ typecheck:
 	done
 
 # Every template: ours, the authorizer application it nests, and the example HTTP API.
-TEMPLATES := template.yaml authorizer_app/template.yaml
+TEMPLATES := template.yaml authorizer_app/template.yaml examples/http-api/template.yaml
 
 validate:
 	for template in $(TEMPLATES); do \

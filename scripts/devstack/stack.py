@@ -20,10 +20,11 @@ from devstack.gateway import RieLambdaRunner, RunningGateway, start_gateway
 from devstack.issuer import DEFAULT_AUDIENCE
 from devstack.issuer_process import IssuerProcess
 from devstack.lambda_rie import RieFunction, check_runtime
-from devstack.template import route_scopes
+from devstack.template import TEMPLATE_PATH, route_scopes
 
 AUTHORIZER_FUNCTION = "AuthorizerFunction"
 API_FUNCTION = "ApiFunction"
+TABLE_TYPE = "AWS::DynamoDB::Table"
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,11 @@ class StackOptions:
     dpop: str = "off"
     # The template's AuthorizerType; None: REQUEST with DPoP, else the template's default (TOKEN).
     authorizer_type: str | None = None
+    # The SAM template served (`--template`): ours, or another API nesting the authorizer application
+    # (examples/http-api/template.yaml).
+    template: Path = TEMPLATE_PATH
+    # Further template parameters (as --parameter-overrides), e.g. the example's AuthorizerResponse.
+    parameter_overrides: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -53,6 +59,7 @@ class LocalStack:
     specs: dict[str, FunctionSpec]
     runner: RieLambdaRunner
     gateway: RunningGateway
+    template: Path = TEMPLATE_PATH
 
     @property
     def api_url(self) -> str:
@@ -61,7 +68,10 @@ class LocalStack:
     def instructions(self) -> str:
         """The URLs, the development clients and ready-to-paste curl commands."""
         return usage(
-            self.api_url, self.issuer, self.specs[AUTHORIZER_FUNCTION].environment.get("DPOP", "off")
+            self.api_url,
+            self.issuer,
+            self.specs[AUTHORIZER_FUNCTION].environment.get("DPOP", "off"),
+            self.template,
         )
 
 
@@ -82,6 +92,7 @@ def stack_parameters(issuer: IssuerProcess, options: StackOptions) -> dict[str, 
         params["AuthorizerType"] = "REQUEST"
     if options.authorizer_type is not None:
         params["AuthorizerType"] = options.authorizer_type
+    params.update(options.parameter_overrides)
     return params
 
 
@@ -99,24 +110,33 @@ def local_stack(options: StackOptions | None = None, log_sink: IO[str] | None = 
             dynamodb_local(options.ddb_port, options.persist, supervise=True, log_sink=log_sink)
         )
 
-        stacks = load_stacks(stack_parameters(issuer, options))
-        # First resolve the template's own values, then point the handler at DynamoDB Local.
+        template = options.template.resolve()
+        stacks = load_stacks(stack_parameters(issuer, options), template)
+        # First resolve the template's own values, then point the functions at DynamoDB Local: every table
+        # a function's environment names (SAM CLI resolves a table's Ref to its logical id) is created
+        # there, and that function's DYNAMODB_ENDPOINT_URL points at it. For template.yaml: ItemsTable and
+        # IdempotencyTable (ApiFunction), and with DPoP on the authorizer's DPoPReplayTable.
         template_specs = function_specs(stacks)
-        table_name = template_specs[API_FUNCTION].environment["TABLE_NAME"]
-        idempotency_table = template_specs[API_FUNCTION].environment["IDEMPOTENCY_TABLE_NAME"]
+        tables = {
+            logical_id
+            for stack in stacks
+            for logical_id, resource in (stack.template_dict.get("Resources") or {}).items()
+            if resource.get("Type") == TABLE_TYPE
+        }
         overrides = {
             name: dynamic_reference_overrides(spec.environment) for name, spec in template_specs.items()
         }
-        overrides[API_FUNCTION]["DYNAMODB_ENDPOINT_URL"] = dynamodb.endpoint_url
-        # With DPoP on, the authorizer's jti replay table (DPOP_REPLAY_TABLE) lives in DynamoDB Local too.
-        replay_table = template_specs[AUTHORIZER_FUNCTION].environment.get("DPOP_REPLAY_TABLE", "")
-        if replay_table:
-            overrides[AUTHORIZER_FUNCTION]["DYNAMODB_ENDPOINT_URL"] = dynamodb.endpoint_url
+        used_tables: dict[str, str] = {}
+        for name, spec in template_specs.items():
+            named = {value for value in spec.environment.values() if value in tables}
+            if named:
+                overrides[name]["DYNAMODB_ENDPOINT_URL"] = dynamodb.endpoint_url
+                used_tables.update((table, table) for table in named)
         specs = function_specs(stacks, overrides)
-        dynamodb.create_table(table_name)
-        dynamodb.create_table(idempotency_table, "IdempotencyTable")
-        if replay_table:
-            dynamodb.create_table(replay_table, "DPoPReplayTable")
+        for table_name, logical_id in sorted(used_tables.items()):
+            dynamodb.create_table(table_name, logical_id, template)
+        api_environment = template_specs[API_FUNCTION].environment if API_FUNCTION in template_specs else {}
+        table_name = api_environment.get("TABLE_NAME", "")
 
         functions: dict[str, RieFunction] = {}
         for name, spec in specs.items():
@@ -132,7 +152,7 @@ def local_stack(options: StackOptions | None = None, log_sink: IO[str] | None = 
         runner = RieLambdaRunner(functions, aliases)
         gateway = start_gateway(stacks, runner, options.port)
         cleanup.callback(gateway.stop)
-        yield LocalStack(issuer, dynamodb, table_name, specs, runner, gateway)
+        yield LocalStack(issuer, dynamodb, table_name, specs, runner, gateway, template)
 
 
 def _route_curl(method: str, path: str, base: str) -> str:
@@ -145,15 +165,16 @@ def _route_curl(method: str, path: str, base: str) -> str:
     return f'curl -s {flag}{auth} "{url}"'
 
 
-def usage(api_url: str, issuer: IssuerProcess, dpop: str = "off") -> str:
+def usage(api_url: str, issuer: IssuerProcess, dpop: str = "off", template: Path = TEMPLATE_PATH) -> str:
     """What `python -m devstack` prints once everything is up."""
+    items_api = template.resolve() == TEMPLATE_PATH
     admin = issuer.config.clients["dev-admin"]
     extract = "python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])'"
     token = (
         f"TOKEN=$(curl -s -u {admin.client_id}:{admin.client_secret} -d grant_type=client_credentials "
         f'-d audience={shlex.quote(issuer.config.audience)} "{issuer.token_endpoint}" | {extract})'
     )
-    routes = [route.split(" ", 1) for route in route_scopes()]
+    routes = [route.split(" ", 1) for route in route_scopes(template.resolve())]
     order = {"POST": 0, "GET": 1, "DELETE": 2}
     routes.sort(key=lambda r: (r[1] != "/me", "{" in r[1], order.get(r[0], 3)))
     calls: list[str] = []
@@ -183,9 +204,15 @@ def usage(api_url: str, issuer: IssuerProcess, dpop: str = "off") -> str:
             f"  {token}",
             *(f"  {call}" for call in calls),
             "",
-            "Or with the example client (Authlib; it gets and renews the token itself):",
-            f"  {client} me",
-            f"  {client} create 'first item'",
+            *(
+                [
+                    "Or with the example client (Authlib; it gets and renews the token itself):",
+                    f"  {client} me",
+                    f"  {client} create 'first item'",
+                ]
+                if items_api
+                else []
+            ),
             *(
                 [
                     "",
