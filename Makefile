@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 export SAM_CLI_TELEMETRY := 0
 
 .PHONY: setup run test lint typecheck validate checkov build pytest bench events invoke fuzz clean test-docker \
-	docker-if-answers route-table
+	docker-if-answers route-table publish-authorizer
 
 setup:
 	@bash scripts/bootstrap.sh
@@ -29,7 +29,7 @@ typecheck:
 	@# One run per test folder: each has its own conftest.py, which mypy would see as duplicate modules.
 	for target in "scripts/devstack bench fuzz tests/conftest.py tests/lambda_loader.py tests/test_template.py \
 	               tests/test_openapi.py tests/test_template_snapstart.py examples tests/event_outcomes.py tests/test_example_dpop.py \
-	               tests/test_committed_events.py tests/test_route_table.py" \
+	               tests/test_committed_events.py tests/test_route_table.py tests/test_publish.py" \
 	              tests/authorizer tests/api_handler tests/e2e tests/faults tests/bench tests/docker tests/interop; do \
 		MYPYPATH=authorizer:api_handler:scripts:tests:examples $(VENV)/bin/mypy $$target || exit 1; \
 	done
@@ -90,6 +90,18 @@ invoke: setup
 OPENAPI ?= openapi.yaml
 route-table: setup
 	@$(PY) -m devstack.route_table $(OPENAPI)
+
+## publish-authorizer: the authorizer application to the Serverless Application Repository (needs AWS credentials)
+# SOURCE_CODE_URL (required): where its source lives; SEMANTIC_VERSION: overrides the template's.
+publish-authorizer: setup
+	@test -n "$(SOURCE_CODE_URL)" || { echo "make publish-authorizer: set SOURCE_CODE_URL=https://..." >&2; exit 2; }
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/sam build --template authorizer_app/template.yaml \
+		--build-dir .aws-sam/authorizer-app
+	$(VENV)/bin/sam package --template-file .aws-sam/authorizer-app/template.yaml --resolve-s3 \
+		--output-template-file .aws-sam/authorizer-app-packaged.yaml
+	$(PY) -m devstack.publish .aws-sam/authorizer-app-packaged.yaml --source-code-url $(SOURCE_CODE_URL)
+	$(VENV)/bin/sam publish --template .aws-sam/authorizer-app-packaged.yaml \
+		$(if $(SEMANTIC_VERSION),--semantic-version $(SEMANTIC_VERSION))
 
 clean:
 	rm -rf $(VENV) scripts/node_modules .aws-sam .pytest_cache .mypy_cache .ruff_cache .local

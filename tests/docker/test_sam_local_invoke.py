@@ -32,7 +32,9 @@ def load(name: str) -> Any:
 
 
 def test_sam_build_fetches_native_code_for_the_architecture_passed(sam: Sam, built: Path) -> None:
-    libraries = sorted((built / "AuthorizerFunction").glob("cryptography/hazmat/bindings/_rust*.so"))
+    # The authorizer is built in its nested application's folder (AuthorizerApp).
+    function = built / "AuthorizerApp" / "AuthorizerFunction"
+    libraries = sorted(function.glob("cryptography/hazmat/bindings/_rust*.so"))
 
     assert libraries, "cryptography's native module is missing from the build"
     header = libraries[0].read_bytes()[:20]
