@@ -39,6 +39,7 @@ class _NoManagedPolicies:
         return {}
 
 
+EXAMPLE_TEMPLATE = ROOT / "examples" / "http-api" / "template.yaml"
 # What CloudFormation's pseudo parameters are in these tests.
 PSEUDO_PARAMETERS = {"AWS::StackName": "stack", "AWS::Region": "us-east-1", "AWS::Partition": "aws"}
 
@@ -856,7 +857,7 @@ ACCEPTED_SKIPS = {
 def _checkov_skips() -> dict[tuple[str, str], str]:
     return {
         (name, skip["id"]): skip["comment"]
-        for template in (load_template(), _app_template())
+        for template in (load_template(), _app_template(), load_template(EXAMPLE_TEMPLATE))
         for name, resource in template["Resources"].items()
         for skip in resource.get("Metadata", {}).get("checkov", {}).get("skip", [])
     }
