@@ -7,6 +7,8 @@ slow it: devstack.issuer_process); DynamoDB Local and the function runtimes are 
 
 from __future__ import annotations
 
+import json
+import re
 import shlex
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
@@ -155,11 +157,13 @@ def local_stack(options: StackOptions | None = None, log_sink: IO[str] | None = 
         yield LocalStack(issuer, dynamodb, table_name, specs, runner, gateway, template)
 
 
-def _route_curl(method: str, path: str, base: str) -> str:
-    url = base.rstrip("/") + path.replace("{id}", "$ITEM_ID")
+def _route_curl(method: str, path: str, base: str, items_api: bool = True) -> str:
+    # The items API's ids come from its POST answer; another API's path parameters get a sample value.
+    url = base.rstrip("/") + re.sub(r"\{[^}]+\}", "$ITEM_ID" if items_api else "example", path)
     auth = '-H "Authorization: Bearer $TOKEN"'
     if method == "POST":
-        body = shlex.quote('{"name": "first item", "description": "made with curl"}')
+        item = {"name": "first item", "description": "made with curl"} if items_api else {}
+        body = shlex.quote(json.dumps(item))
         return f'curl -s -X POST {auth} -H "Content-Type: application/json" -d {body} "{url}"'
     flag = "" if method == "GET" else f"-X {method} "
     return f'curl -s {flag}{auth} "{url}"'
@@ -179,8 +183,8 @@ def usage(api_url: str, issuer: IssuerProcess, dpop: str = "off", template: Path
     routes.sort(key=lambda r: (r[1] != "/me", "{" in r[1], order.get(r[0], 3)))
     calls: list[str] = []
     for method, path in routes:
-        calls.append(_route_curl(method, path, api_url))
-        if method == "POST":
+        calls.append(_route_curl(method, path, api_url, items_api))
+        if method == "POST" and items_api:
             calls.append("ITEM_ID=...   # the id in the POST answer")
     client = (
         f".venv/bin/python examples/items_client.py --api {api_url.rstrip('/')} "

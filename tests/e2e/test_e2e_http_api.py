@@ -113,3 +113,16 @@ def test_policies_are_cached_per_token_across_routes_and_simple_responses_never(
     # Simple: the template sets the TTL to 0, so every request invokes the authorizer.
     expected = {"policy": 2, "simple": 3}[_mode(client.stack)]
     assert client.authorizer_invocations - before == expected
+
+
+def test_the_printed_instructions_call_the_examples_routes_and_not_the_items_client(
+    http_stack: LocalStack,
+) -> None:
+    text = http_stack.instructions()
+    url = http_stack.api_url.rstrip("/")
+
+    assert f'curl -s -H "Authorization: Bearer $TOKEN" "{url}/reports/example"' in text
+    post = '-X POST -H "Authorization: Bearer $TOKEN" -H "Content-Type: application/json"'
+    assert f"curl -s {post} -d '{{}}' \"{url}/reports\"" in text
+    assert "items_client.py" not in text
+    assert "ITEM_ID" not in text
