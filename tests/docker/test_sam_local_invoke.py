@@ -87,7 +87,8 @@ def test_readme_docker_section_shows_exactly_the_commands_these_tests_run(sam: S
         "sam build --template examples/http-api/template.yaml --build-dir .aws-sam/http-api"
         " --parameter-overrides Architecture=$ARCH",
         "sam local start-api --template .aws-sam/http-api/template.yaml --port 3001"
-        f" --env-vars events/env.json --docker-network {DOCKER_NETWORK} --parameter-overrides Architecture=$ARCH",
+        f" --env-vars events/env.json --docker-network {DOCKER_NETWORK}"
+        " --parameter-overrides Architecture=$ARCH",
         "source .venv/bin/activate",
         'curl -H "Authorization: Bearer $(python -m devstack.make_events --token)" http://127.0.0.1:3000/items',
         "python -m devstack.docker_local down",
