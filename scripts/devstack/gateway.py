@@ -32,8 +32,9 @@ Where the emulator differs from API Gateway, `CorrectedApigwService` corrects it
 HTTP APIs (AWS::Serverless::HttpApi, payload format 2.0; AWS's "Working with AWS Lambda authorizers for HTTP
 APIs") differ from the emulator too, and are corrected the same way (`HTTP_API_RESPONSES`):
   * 401/403: an authorizer failing with "Unauthorized" is 401 (the emulator: 502); `isAuthorized: false`, a
-    policy without a matching Allow, or an explicit Deny is 403 {"message":"Forbidden"} (the emulator: 401
-    for all three, and it ignores Deny); a missing identity source is 401; any other authorizer failure 500.
+    policy without a matching Allow, or an explicit Deny is 403 {"message":"Forbidden"} (the emulator: 403
+    with REST's "User is not authorized ..." body, and it ignores Deny); a missing identity source is 401;
+    any other authorizer failure 500.
     HTTP APIs have no gateway responses: these bodies are fixed, and an unknown route is 404
     {"message":"Not Found"} (the emulator: 403 "Missing Authentication Token");
   * `$context.authorizer`: the context reaches the function as `requestContext.authorizer.lambda`, its values
