@@ -65,6 +65,7 @@ from samcli.lib.intrinsic_resolver.intrinsic_property_resolver import IntrinsicR
 from samcli.lib.intrinsic_resolver.intrinsics_symbol_table import IntrinsicsSymbolTable
 from samcli.lib.providers.api_provider import ApiProvider
 from samcli.lib.providers.provider import Api, Stack
+from samcli.lib.providers.sam_function_provider import SamFunctionProvider
 from samcli.lib.utils.stream_writer import StreamWriter
 from samcli.local.apigw.authorizers.lambda_authorizer import LambdaAuthorizer
 from samcli.local.apigw.event_constructor import construct_v1_event
@@ -119,15 +120,12 @@ class LambdaRunner(Protocol):
 class RieLambdaRunner:
     """What LocalApigwService expects of SAM CLI's LocalLambdaRunner, backed by warm RIE processes."""
 
-    def __init__(self, functions: Mapping[str, RieFunction], aliases: Mapping[str, str] | None = None):
+    def __init__(self, functions: Mapping[str, RieFunction]):
         self.functions = dict(functions)
-        # FunctionName -> logical id: an authorizer in another stack names its function by FunctionName.
-        self.aliases = dict(aliases or {})
         self.invocations: Counter[str] = Counter()
 
     def invoke_raw(self, function_name: str, event: bytes) -> bytes:
         """Invoke the function once with a JSON event; its raw result (a Lambda error payload included)."""
-        function_name = self.aliases.get(function_name, function_name)
         function = self.functions.get(function_name)
         if function is None:
             raise FunctionNotFound(f"Unable to find a function with name {function_name!r}")
@@ -378,9 +376,19 @@ class GatewaySettings:
 class CorrectedApigwService(LocalApigwService):  # type: ignore[misc]  # samcli's class is untyped
     """LocalApigwService with the authorizer semantics and gateway responses of API Gateway (REST APIs)."""
 
-    def __init__(self, api: Api, lambda_runner: LambdaRunner, settings: GatewaySettings, port: int):
+    def __init__(
+        self,
+        api: Api,
+        lambda_runner: LambdaRunner,
+        settings: GatewaySettings,
+        port: int,
+        function_names: Mapping[str, str] | None = None,
+    ):
         super().__init__(api=api, lambda_runner=lambda_runner, port=port, host=LOOPBACK)
         self.settings = settings
+        # FunctionName -> logical id: an API's authorizer in another stack (the nested authorizer
+        # application) names its function by FunctionName; runners know functions by logical id.
+        self.function_names = dict(function_names or {})
         self.authorizer_cache = AuthorizerCache()
         self.authorizer_invocations: Counter[str] = Counter()
         # An HTTP API's answers (HTTP_API_RESPONSES); a template with REST routes keeps REST's.
@@ -570,8 +578,9 @@ class CorrectedApigwService(LocalApigwService):  # type: ignore[misc]  # samcli'
         """Invoke the authorizer: its answer if it is a well-formed policy, else the gateway's answer."""
         self.authorizer_invocations[lambda_authorizer.authorizer_name] += 1
         runner: LambdaRunner = self.lambda_runner
+        function = self.function_names.get(lambda_authorizer.lambda_name, lambda_authorizer.lambda_name)
         try:
-            raw = runner.invoke_raw(lambda_authorizer.lambda_name, json.dumps(event, sort_keys=True).encode())
+            raw = runner.invoke_raw(function, json.dumps(event, sort_keys=True).encode())
         except FunctionNotFound:
             missing = lambda_authorizer.lambda_name
             raise self._answer("AUTHORIZER_CONFIGURATION_ERROR", f"no function {missing}") from None
@@ -628,7 +637,15 @@ def build_gateway(stacks: list[Stack], runner: LambdaRunner, port: int) -> Corre
     with samcli_template_processing():
         api = ApiProvider(stacks, cwd=str(ROOT)).api
         settings = GatewaySettings.from_stacks(stacks)
-    service = CorrectedApigwService(api=api, lambda_runner=runner, settings=settings, port=port)
+        functions = list(SamFunctionProvider(stacks).get_all())
+    names = {
+        function.functionname: function.name
+        for function in functions
+        if isinstance(function.functionname, str) and function.functionname != function.name
+    }
+    service = CorrectedApigwService(
+        api=api, lambda_runner=runner, settings=settings, port=port, function_names=names
+    )
     service.create()
     return service
 

@@ -150,8 +150,7 @@ def local_stack(options: StackOptions | None = None, log_sink: IO[str] | None = 
             cleanup.callback(function.stop)
             function.start()
 
-        aliases = {spec.function_name: name for name, spec in specs.items() if spec.function_name != name}
-        runner = RieLambdaRunner(functions, aliases)
+        runner = RieLambdaRunner(functions)
         gateway = start_gateway(stacks, runner, options.port)
         cleanup.callback(gateway.stop)
         yield LocalStack(issuer, dynamodb, table_name, specs, runner, gateway, template)
