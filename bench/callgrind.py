@@ -68,6 +68,63 @@ def count_instructions(
         return read_total(out_file)
 
 
+# Phases: callgrind dumps (and zeroes) its counts each time the program enters this libc function,
+# which CPython calls only through os.getppid() and nothing here calls otherwise. Python cannot make
+# valgrind's client requests (CALLGRIND_DUMP_STATS is a C macro), so a cheap, otherwise unused system
+# call marks the boundaries instead; count_phases checks the number of phases it gets.
+PHASE_MARKER = "getppid"
+
+
+def phase_boundary() -> None:
+    """Ends one phase of a program run by count_phases (outside callgrind: one cheap system call)."""
+    os.getppid()
+
+
+def count_phases(
+    argv: Sequence[str],
+    *,
+    env: Mapping[str, str] | None = None,
+    cwd: str | os.PathLike[str] | None = None,
+    timeout: float = 900.0,
+) -> list[int]:
+    """Instructions that `argv` executes in each phase: before its first phase_boundary(), between
+    each two, and after the last, in that order (k boundaries give k + 1 counts).
+
+    One process counts many things at once: its start-up and imports fall in the first phase, and a
+    batch of calls between two boundaries is counted alone, to the instruction.
+    """
+    with tempfile.TemporaryDirectory(prefix="callgrind-") as scratch:
+        out_file = Path(scratch) / "callgrind.out"
+        options = [f"--dump-before={PHASE_MARKER}", f"--callgrind-out-file={out_file}"]
+        _run(options, argv, env=env, cwd=cwd, timeout=timeout)
+        # The dumps are callgrind.out.1, .2, ... in order; the rest (after the last) is callgrind.out.
+        dumps = sorted(Path(scratch).glob("callgrind.out.*"), key=lambda path: int(path.suffix[1:]))
+        return [read_total(path) for path in [*dumps, out_file]]
+
+
+def _run(
+    options: Sequence[str],
+    argv: Sequence[str],
+    *,
+    env: Mapping[str, str] | None,
+    cwd: str | os.PathLike[str] | None,
+    timeout: float,
+) -> None:
+    if not available():
+        raise CallgrindUnavailable("valgrind is not installed (apt-get install valgrind)")
+    child_env = dict(os.environ if env is None else env)
+    child_env.setdefault("PYTHONHASHSEED", "0")
+    command = [VALGRIND, "--tool=callgrind", "--trace-children=no", *options, *argv]
+    completed = subprocess.run(
+        command, env=child_env, cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False
+    )
+    if completed.returncode != 0:
+        raise CallgrindUnavailable(
+            f"{' '.join(argv[:3])} ... exited {completed.returncode} under callgrind:\n"
+            f"{completed.stdout[-2000:]}\n{completed.stderr[-4000:]}"
+        )
+
+
 def read_total(out_file: Path) -> int:
     """The `summary:` (or, from older valgrinds, `totals:`) line of a callgrind output file."""
     total: int | None = None

@@ -12,14 +12,20 @@ Batch = Callable[[int], None]  # runs the measured thing n times
 
 @dataclass(frozen=True)
 class Figure:
-    """One reported number: a ratio (or a size, or a rate), its budget if it has one, and what it is."""
+    """One reported number: a ratio (or a size, or a rate), its budget if it has one, and what it is.
+
+    `budget` is enforced (the run fails above it). `timed_budget` is a timed ratio's budget, shown
+    beside it and never enforced: the machine moves timed ratios, so each such budget is enforced on
+    the same ratio counted in instructions (a figure of its own, keyed `<key>_instructions`).
+    """
 
     key: str
     value: float
-    unit: str  # "x" for a ratio
+    unit: str  # "x" for a ratio, "instr" for instructions
     description: str
     budget: float | None = None
     stretch: float | None = None
+    timed_budget: float | None = None
 
     @property
     def ok(self) -> bool:

@@ -71,6 +71,21 @@ if [ "$(cat "$checkov_stamp" 2>/dev/null)" != "$checkov_want" ]; then
   echo "$checkov_want" >"$checkov_stamp"
 fi
 
+# valgrind counts the instructions that `make bench` enforces its budgets on (bench/counted.py), and
+# tests/bench checks that count. Debian's package, installed when this runs as root; otherwise a hint.
+if ! command -v valgrind >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    # apt-get install alone first (the package lists are usually there), update only when it fails;
+    # both wait for dpkg's lock rather than fail while another apt-get runs.
+    run_step "installing valgrind (apt-get; make bench counts instructions with it)" sh -c '
+      export DEBIAN_FRONTEND=noninteractive
+      apt="apt-get -qq -o DPkg::Lock::Timeout=300"
+      $apt install -y valgrind >/dev/null 2>&1 || { $apt update >/dev/null && $apt install -y valgrind >/dev/null; }'
+  else
+    echo "bootstrap: valgrind is not installed; make bench needs it (Debian: sudo apt-get install valgrind)" >&2
+  fi
+fi
+
 # `python -m devstack` (the local stack) and its sub-commands work from any directory.
 site=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 echo "$PWD/scripts" >"$site/oauth_protected_api_devstack.pth"
