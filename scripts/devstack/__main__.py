@@ -13,12 +13,14 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
+from contextlib import ExitStack
 from pathlib import Path
 from types import FrameType
 
 from devstack.control import run_command, serving_control
 from devstack.issuer import CLIENT_SCOPES, DEFAULT_AUDIENCE, dev_clients, parse_client_secrets
-from devstack.stack import StackOptions, local_stack
+from devstack.signin import USER_PERMISSIONS, dev_users, parse_user_passwords
+from devstack.stack import LocalStack, OutsideIssuerStack, StackOptions, local_stack, outside_issuer_stack
 from devstack.template import TEMPLATE_PATH
 
 
@@ -60,9 +62,36 @@ def parse_args(argv: Sequence[str] | None) -> StackOptions:
         action="append",
         default=[],
         metavar="CLIENT_ID=SECRET",
-        help=f"fix a development client's secret ({', '.join(CLIENT_SCOPES)}; default: random per run)",
+        help=f"fix a development client's secret ({', '.join([*CLIENT_SCOPES, 'dev-webapp'])};"
+        " default: random per run)",
+    )
+    parser.add_argument(
+        "--user",
+        action="append",
+        default=[],
+        metavar="NAME=PASSWORD",
+        help=f"fix a development user's password ({', '.join(USER_PERMISSIONS)}; default: random per run)",
+    )
+    parser.add_argument(
+        "--issuer",
+        metavar="URL",
+        help="trust an outside issuer (Auth0: https://TENANT.auth0.com/) instead of starting the local one;"
+        " its discovery, keys and tokens; give its API identifier with --audience",
+    )
+    parser.add_argument(
+        "--spa-client-id", default="dev-spa", help="with --issuer: the SPA's client id at that issuer"
+    )
+    parser.add_argument(
+        "--spa-port", type=int, help="the SPA's port (default: a free one; fix it to register its URL)"
     )
     args = parser.parse_args(argv)
+    if args.issuer is not None:
+        if not args.issuer.startswith(("https://", "http://127.0.0.1:", "http://localhost:")):
+            parser.error("--issuer must be an https:// URL (or http:// on 127.0.0.1)")
+        if args.user or args.client_secret or args.issuer_port:
+            parser.error(
+                "--user, --client-secret and --issuer-port are the local issuer's; not with --issuer"
+            )
     if args.dpop != "off" and args.authorizer_type == "TOKEN":
         # As the template's DPoPNeedsRequestAuthorizer rule: a TOKEN authorizer never sees a DPoP proof.
         parser.error(
@@ -73,6 +102,8 @@ def parse_args(argv: Sequence[str] | None) -> StackOptions:
     try:
         client_secrets = parse_client_secrets(args.client_secret)
         dev_clients(client_secrets)  # an unknown client id fails here, as one usage line, not a traceback
+        user_passwords = parse_user_passwords(args.user)
+        dev_users(user_passwords)
     except ValueError as error:
         parser.exit(2, f"{parser.prog}: error: {error}\n")  # one line, not the usage block
     return StackOptions(
@@ -86,6 +117,10 @@ def parse_args(argv: Sequence[str] | None) -> StackOptions:
         persist=args.persist,
         dpop=args.dpop,
         authorizer_type=args.authorizer_type,
+        user_passwords=user_passwords,
+        issuer_url=args.issuer,
+        spa_client_id=args.spa_client_id,
+        spa_port=args.spa_port,
         template=args.template,
     )
 
@@ -104,7 +139,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
     print("Starting the local stack (issuer, DynamoDB Local, Lambda RIE, API gateway) ...", flush=True)
-    with local_stack(options, log_sink=sys.stderr) as stack, serving_control(stack.issuer):
+    with ExitStack() as running:
+        if options.issuer_url is not None:
+            stack: LocalStack | OutsideIssuerStack = running.enter_context(
+                outside_issuer_stack(options, log_sink=sys.stderr)
+            )
+        else:
+            local = running.enter_context(local_stack(options, log_sink=sys.stderr))
+            running.enter_context(serving_control(local.issuer))
+            stack = local
         print(stack.instructions(), flush=True)
         while not stop.wait(0.5):
             pass

@@ -1,4 +1,4 @@
-"""A local OAuth 2.0 / OpenID Connect issuer: client credentials in, Auth0-shaped RS256 access tokens out.
+"""A local OAuth 2.0 / OpenID Connect issuer: clients or users in, Auth0-shaped RS256 tokens out.
 
 Built on Authlib rather than hand-rolled OAuth: its `AuthorizationServer` and `ClientCredentialsGrant`
 (RFC 6749 §4.4) do client authentication (HTTP Basic and client_secret_post), grant dispatch and the
@@ -11,7 +11,10 @@ Endpoints, all on http://127.0.0.1:PORT:
                                            as a form (RFC 6749) or, as Auth0 documents it, a JSON object;
                                            with a valid `DPoP` proof header (RFC 9449 §5), the token is
                                            bound to the proof's key (`cnf.jkt`, `token_type: DPoP`), as
-                                           Auth0 binds it; a bad proof is 400 invalid_dpop_proof
+                                           Auth0 binds it; a bad proof is 400 invalid_dpop_proof;
+                                           also grant_type=authorization_code|refresh_token (devstack.signin)
+  GET  /authorize                          Authorization Code + PKCE (S256): the login page, then a code
+  GET  /oidc/logout                        RP-initiated logout
 
 The signing key is generated once and kept in .local/issuer-key.json (gitignored), so that tokens it
 issued stay verifiable from one run to the next (events/*.json are signed by a key of their own, see
@@ -30,6 +33,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -55,6 +59,30 @@ from werkzeug.datastructures import Headers
 
 from devstack.ports import LOOPBACK, free_port
 from devstack.servers import RunningServer, start_wsgi
+from devstack.signin import (
+    AUTHORIZE_PATH,
+    LOGOUT_PATH,
+    SESSION_COOKIE,
+    AppClient,
+    DevAuthorizationCodeGrant,
+    DevOpenIDCode,
+    DevRefreshTokenGrant,
+    DevUser,
+    RefreshIdToken,
+    S256CodeChallenge,
+    SignedIn,
+    SignInState,
+    app_clients,
+    dev_users,
+    error_page,
+    login_page,
+    new_session_id,
+    page,
+    parse_user_passwords,
+    remember_refresh_token,
+    session_key,
+)
+from devstack.signin import USER_AUDIENCE as _USER_AUDIENCE
 from devstack.template import ROOT
 
 KEY_PATH = ROOT / ".local" / "issuer-key.json"
@@ -141,9 +169,14 @@ CLIENT_SCOPES: dict[str, tuple[str, ...]] = {
 }
 
 
+# Clients that sign users in (devstack.signin.app_clients); only dev-webapp has a secret.
+APP_CLIENT_IDS = ("dev-spa", "dev-native", "dev-webapp")
+
+
 def dev_clients(client_secrets: Mapping[str, str] | None = None) -> dict[str, DevClient]:
-    """The development clients, with the given secrets or fresh random ones."""
-    given = client_secrets or {}
+    """The client_credentials clients, with the given secrets or fresh random ones (dev-webapp's secret,
+    which --client-secret may also fix, is taken by devstack.signin.app_clients)."""
+    given = {k: v for k, v in (client_secrets or {}).items() if k != "dev-webapp"}
     unknown = set(given) - set(CLIENT_SCOPES)
     if unknown:
         known = ", ".join(CLIENT_SCOPES)
@@ -161,7 +194,12 @@ class AccessTokenGenerator(JWTBearerTokenGenerator):  # type: ignore[misc]  # Au
     """RFC 9068 JWT access tokens shaped like Auth0's client-credentials tokens."""
 
     def __init__(self, issuer: str, audience: str, key: RSAKey, lifetime: int = TOKEN_LIFETIME_SECONDS):
-        super().__init__(issuer=issuer, alg="RS256", expires_generator=lambda _client, _grant: lifetime)
+        super().__init__(
+            issuer=issuer,
+            alg="RS256",
+            expires_generator=lambda _client, _grant: lifetime,
+            refresh_token_generator=lambda **_kwargs: secrets.token_urlsafe(32),
+        )
         self.audience = audience
         self.key = key
         self.lifetime = lifetime
@@ -194,15 +232,47 @@ class AccessTokenGenerator(JWTBearerTokenGenerator):  # type: ignore[misc]  # Au
         token: str = jwt.encode(header, dict(claims), self.key)
         return token
 
+    def user_claims(self, client: ClientMixin, user: SignedIn, scope: str, audience: str) -> dict[str, Any]:
+        """A user's access token, as Auth0 shapes it: `sub` the user, `permissions` all the user holds for
+        the API (RBAC "Add Permissions in the Access Token"), `scope` what was asked for and granted."""
+        now = int(time.time())
+        return {
+            "iss": self.issuer,
+            "sub": user.user.sub,
+            "aud": audience,
+            "iat": now,
+            "exp": now + self.lifetime,
+            "jti": self.get_jti(client, "authorization_code", user, scope),
+            "azp": client.get_client_id(),
+            "client_id": client.get_client_id(),
+            "scope": scope,
+            "permissions": list(user.user.permissions),
+        }
+
     def access_token_generator(self, client: DevClient, grant_type: str, user: object, scope: str) -> str:
-        claims = self.claims(client, scope)
+        if isinstance(user, SignedIn):
+            claims = self.user_claims(client, user, scope, _USER_AUDIENCE.get() or self.audience)
+        else:
+            claims = self.claims(client, scope)
         jkt = _BOUND_KEY.get()
         if jkt is not None:
             claims["cnf"] = {"jkt": jkt}  # RFC 9449 §6.1
         return self.sign(claims)
 
-    def generate(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        token: dict[str, Any] = super().generate(*args, **kwargs)
+    def generate(  # noqa: PLR0917 - BearerTokenGenerator.generate's signature (Authlib calls it positionally)
+        self,
+        grant_type: str,
+        client: ClientMixin,
+        user: object = None,
+        scope: str | None = None,
+        expires_in: int | None = None,
+        include_refresh_token: bool = True,
+    ) -> dict[str, Any]:
+        # Auth0 returns a refresh token only when `offline_access` was granted.
+        offline = "offline_access" in (scope_to_list(scope) or [])
+        token: dict[str, Any] = super().generate(
+            grant_type, client, user, scope, expires_in, include_refresh_token and offline
+        )
         if _BOUND_KEY.get() is not None:
             token["token_type"] = "DPoP"  # noqa: S105 - RFC 9449 §5: a DPoP-scheme token, not a secret
         return token
@@ -365,6 +435,14 @@ class IssuerConfig:
     audience: str
     clients: Mapping[str, DevClient]
     key: RSAKey
+    # Users and the apps that sign them in (devstack.signin); none: client_credentials only.
+    users: Mapping[str, DevUser] = field(default_factory=dict)
+    apps: Mapping[str, AppClient] = field(default_factory=dict)
+    # Origins whose pages may call the token endpoint from JavaScript (Auth0: Allowed Web Origins).
+    web_origins: tuple[str, ...] = ()
+
+    def query_client(self, client_id: str) -> DevClient | AppClient | None:
+        return self.clients.get(client_id) or self.apps.get(client_id)
 
     @property
     def base_url(self) -> str:
@@ -373,13 +451,19 @@ class IssuerConfig:
     def discovery(self) -> dict[str, Any]:
         return {
             "issuer": self.issuer,
-            "jwks_uri": self.base_url + JWKS_PATH,
+            "authorization_endpoint": self.base_url + AUTHORIZE_PATH,
             "token_endpoint": self.base_url + TOKEN_PATH,
-            "grant_types_supported": [GRANT_TYPE],
-            "token_endpoint_auth_methods_supported": list(AUTH_METHODS),
-            "scopes_supported": list(ALL_SCOPES),
+            "end_session_endpoint": self.base_url + LOGOUT_PATH,
+            "jwks_uri": self.base_url + JWKS_PATH,
+            "grant_types_supported": [GRANT_TYPE, "authorization_code", "refresh_token"],
+            "token_endpoint_auth_methods_supported": [*AUTH_METHODS, "none"],
+            "scopes_supported": ["openid", "profile", "offline_access", *ALL_SCOPES],
+            "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "name"],
             "id_token_signing_alg_values_supported": ["RS256"],
-            "response_types_supported": ["token"],
+            "response_types_supported": ["code"],
+            "response_modes_supported": ["query"],
+            "code_challenge_methods_supported": ["S256"],
+            "prompt_values_supported": ["none", "login"],
             "subject_types_supported": ["public"],
             "dpop_signing_alg_values_supported": list(DPOP_ALGORITHMS),  # RFC 9449 §5.1
         }
@@ -388,16 +472,22 @@ class IssuerConfig:
         return AccessTokenGenerator(self.issuer, self.audience, self.key)
 
 
-def create_app(config: IssuerConfig) -> Flask:
-    """The issuer's Flask app."""
+def create_app(config: IssuerConfig, state: SignInState | None = None) -> Flask:
+    """The issuer's Flask app; `state` holds sessions, codes and refresh tokens (a new one by default)."""
     app = Flask("devstack.issuer")
+    state = state or SignInState()
     server = DevAuthorizationServer(
         app,
-        query_client=config.clients.get,
-        save_token=lambda _token, _request: None,  # stateless: JWTs are self-contained
+        query_client=config.query_client,
+        # Access tokens are stateless JWTs; refresh tokens are remembered for rotation and reuse detection.
+        save_token=lambda token, oauth_request: remember_refresh_token(state, token, oauth_request),
     )
     server.audience = config.audience
+    server.signin_state = state
     server.register_grant(DevClientCredentialsGrant)
+    openid = DevOpenIDCode(config.issuer, config.key, state)
+    server.register_grant(DevAuthorizationCodeGrant, [S256CodeChallenge(required=True), openid])
+    server.register_grant(DevRefreshTokenGrant, [RefreshIdToken(openid)])
     server.register_token_generator("default", config.generator())
     dpop_proofs = DpopProofs()
     token_endpoint = config.base_url + TOKEN_PATH
@@ -433,9 +523,128 @@ def create_app(config: IssuerConfig) -> Flask:
             response: Response = server.create_token_response(oauth_request)
         finally:
             _BOUND_KEY.reset(bound)
+        return allow_web_origin(response)
+
+    def allow_web_origin(response: Response) -> Response:
+        """CORS for the token endpoint: a single-page app's origin must be allowed (Auth0: Web Origins)."""
+        origin = request.headers.get("Origin")
+        if origin and origin in config.web_origins:
+            response.headers["Access-Control-Allow-Origin"] = origin
+            response.headers["Vary"] = "Origin"
         return response
 
+    @app.after_request
+    def public_documents_cors(response: Response) -> Response:
+        if request.path in (DISCOVERY_PATH, JWKS_PATH):
+            response.headers["Access-Control-Allow-Origin"] = "*"
+        return response
+
+    @app.route(TOKEN_PATH, methods=["OPTIONS"])
+    def token_preflight() -> Response:
+        response = allow_web_origin(Response(status=204))
+        response.headers["Access-Control-Allow-Methods"] = "POST"
+        response.headers["Access-Control-Allow-Headers"] = "Content-Type, DPoP"
+        return response
+
+    register_signin(app, server, config, state)
     return app
+
+
+def register_signin(
+    app: Flask, server: DevAuthorizationServer, config: IssuerConfig, state: SignInState
+) -> None:
+    """/authorize (the login page, then a code) and /oidc/logout; the grants are registered in create_app."""
+
+    def signed_in() -> SignedIn | None:
+        session_id = request.cookies.get(SESSION_COOKIE)
+        if not session_id:
+            return None
+        with state.lock:
+            return state.sessions.get(session_key(session_id))
+
+    @app.route(AUTHORIZE_PATH, methods=["GET", "POST"])
+    def authorize() -> Response:
+        session = signed_in() if request.method == "GET" else None
+        try:
+            grant = server.get_consent_grant(end_user=session)
+        except OAuth2Error as error:
+            if error.redirect_uri:  # the client and its redirect URI are known: tell the client
+                redirected: Response = server.handle_error_response(None, error)
+                return redirected
+            # RFC 6749 §4.1.2.1: never redirect to an unverified URI; the user is told instead.
+            return html_response(error_page(error.description or error.error), 400)
+        query = request.query_string.decode("ascii", "replace")
+        if request.method == "POST":
+            user = config.users.get(request.form.get("username", ""))
+            if user is None or not user.check_password(request.form.get("password", "")):
+                return html_response(
+                    login_page(query, grant.request.client.client_id, "Wrong username or password."), 401
+                )
+            session = SignedIn(user, int(time.time()))
+            session_id = new_session_id()
+            with state.lock:
+                state.sessions[session_key(session_id)] = session
+            response: Response = server.create_authorization_response(grant_user=session, grant=grant)
+            response.set_cookie(SESSION_COOKIE, session_id, httponly=True, samesite="Lax", path="/")
+            return response
+        if session is None or getattr(grant, "prompt", None) == "login":
+            return html_response(login_page(query, grant.request.client.client_id), 200)
+        # Consent-free first-party flow: a signed-in user gets a code at once (Auth0 skips consent too).
+        granted: Response = server.create_authorization_response(grant_user=session, grant=grant)
+        return granted
+
+    @app.get(LOGOUT_PATH)
+    def logout() -> Response:
+        """OpenID Connect RP-Initiated Logout 1.0: end the session, back to a registered URI (or a page)."""
+        args = request.args
+        client_id = args.get("client_id") or _id_token_audience(args.get("id_token_hint"), config)
+        target = args.get("post_logout_redirect_uri")
+        app_client = config.apps.get(client_id or "")
+        if target and (app_client is None or not app_client.check_post_logout_redirect_uri(target)):
+            unregistered = "post_logout_redirect_uri is not registered for the client."
+            return html_response(error_page(unregistered), 400)
+        session_id = request.cookies.get(SESSION_COOKIE)
+        if session_id:
+            with state.lock:
+                state.sessions.pop(session_key(session_id), None)
+        if target:
+            params = {"state": args["state"]} if args.get("state") else {}
+            response = Response(status=302, headers={"Location": add_query(target, params)})
+        else:
+            response = html_response(page("Signed out", "<p>You are signed out.</p>"), 200)
+        response.delete_cookie(SESSION_COOKIE, path="/")
+        return response
+
+
+def html_response(body: str, status: int) -> Response:
+    response = Response(body, status=status, mimetype="text/html")
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Frame-Options"] = "DENY"  # the login page is never framed (clickjacking)
+    return response
+
+
+def add_query(url: str, params: Mapping[str, str]) -> str:
+    if not params:
+        return url
+    return url + ("&" if "?" in url else "?") + urllib.parse.urlencode(params)
+
+
+def _id_token_audience(id_token_hint: str | None, config: IssuerConfig) -> str | None:
+    """The client an ID token we issued was for (signature checked; expiry ignored, as the spec allows)."""
+    if not id_token_hint:
+        return None
+    try:
+        claims = pyjwt.decode(
+            id_token_hint,
+            pyjwt.PyJWK(dict(config.key.as_dict(private=False))).key,
+            algorithms=["RS256"],
+            issuer=config.issuer,
+            options={"verify_aud": False, "verify_exp": False},
+        )
+    except pyjwt.InvalidTokenError:
+        return None
+    audience = claims.get("aud")
+    return audience if isinstance(audience, str) else None
 
 
 @dataclass(frozen=True)
@@ -455,19 +664,57 @@ class RunningIssuer:
         self.server.stop()
 
 
+@dataclass(frozen=True)
+class SignInSettings:
+    """Who signs in and where the apps live: users' passwords (random unless given), the SPA's URL (dev-spa's
+    redirect and post-logout URI) and the web app's base URL (dev-webapp's redirect URI is its /callback)."""
+
+    passwords: Mapping[str, str] = field(default_factory=dict)
+    spa_url: str | None = None
+    webapp_url: str | None = None
+
+
+def build_config(
+    issuer: str,
+    audience: str,
+    client_secrets: Mapping[str, str],
+    key: RSAKey,
+    signin: SignInSettings | None = None,
+) -> IssuerConfig:
+    """The issuer's configuration; passwords and secrets not given are drawn at random."""
+    signin = signin or SignInSettings()
+    spa_origin = origin_of(signin.spa_url) if signin.spa_url else None
+    return IssuerConfig(
+        issuer=issuer,
+        audience=audience,
+        clients=dev_clients(client_secrets),
+        key=key,
+        users=dev_users(signin.passwords),
+        apps=app_clients(signin.spa_url, signin.webapp_url, client_secrets.get("dev-webapp")),
+        web_origins=(spa_origin,) if spa_origin else (),
+    )
+
+
+def origin_of(url: str) -> str:
+    parts = urllib.parse.urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 def start_issuer(
     port: int | None = None,
     audience: str = DEFAULT_AUDIENCE,
     client_secrets: Mapping[str, str] | None = None,
     key_path: Path = KEY_PATH,
+    signin: SignInSettings | None = None,
 ) -> RunningIssuer:
     """Start the issuer on 127.0.0.1:port (a free one by default) in a background thread."""
     port = port or free_port()
-    config = IssuerConfig(
-        issuer=f"http://{LOOPBACK}:{port}/",  # Auth0-style: the issuer identifier ends with a slash
-        audience=audience,
-        clients=dev_clients(client_secrets),
-        key=load_signing_key(key_path),
+    config = build_config(
+        f"http://{LOOPBACK}:{port}/",  # Auth0-style: the issuer identifier ends with a slash
+        audience,
+        client_secrets or {},
+        load_signing_key(key_path),
+        signin,
     )
     return RunningIssuer(config=config, server=start_wsgi(create_app(config), port, "issuer"))
 
@@ -496,15 +743,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=None, help="127.0.0.1 port (default: free)")
     parser.add_argument("--audience", default=DEFAULT_AUDIENCE)
     parser.add_argument("--client-secret", action="append", default=[], metavar="CLIENT_ID=SECRET")
+    parser.add_argument("--user", action="append", default=[], metavar="NAME=PASSWORD")
+    parser.add_argument("--spa-url", help="dev-spa's redirect and post-logout URI")
+    parser.add_argument("--webapp-url", help="dev-webapp's base URL (its redirect URI is URL/callback)")
     args = parser.parse_args(argv)
     try:
         client_secrets = parse_client_secrets(args.client_secret)
         dev_clients(client_secrets)
+        passwords = parse_user_passwords(args.user)
+        dev_users(passwords)
     except ValueError as error:
         parser.exit(2, f"{parser.prog}: error: {error}\n")  # one line, not the usage block
-    issuer = start_issuer(args.port, args.audience, client_secrets)
+    signin = SignInSettings(passwords, args.spa_url, args.webapp_url)
+    issuer = start_issuer(args.port, args.audience, client_secrets, signin=signin)
     print(f"Issuer {issuer.config.issuer}  token endpoint {issuer.token_endpoint}\n")
-    print(describe_clients(issuer.config.clients), flush=True)
+    print(describe_clients(issuer.config.clients))
+    for user in issuer.config.users.values():
+        print(f"  {user.name:<12} password {user.password}  permissions: {' '.join(user.permissions)}")
+    print(flush=True)
     try:
         issuer.server.thread.join()
     except KeyboardInterrupt:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -29,28 +30,29 @@ from devstack.issuer import (
     KEY_PATH,
     TOKEN_PATH,
     IssuerConfig,
+    SignInSettings,
+    build_config,
     create_app,
     dev_clients,
     load_signing_key,
 )
 from devstack.ports import LOOPBACK, free_port, wait_for_port
 from devstack.servers import start_wsgi
+from devstack.signin import dev_users
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 SECRETS_ENV = "DEVSTACK_ISSUER_CLIENT_SECRETS"  # JSON {client_id: secret}: kept off the command line
+PASSWORDS_ENV = "DEVSTACK_ISSUER_USER_PASSWORDS"  # JSON {user: password}: kept off the command line too
 SCRIPTS_DIR = Path(__file__).resolve().parents[1]
 
 
-def issuer_config(port: int, audience: str, secrets: Mapping[str, str], key_path: Path) -> IssuerConfig:
+def issuer_config(
+    port: int, audience: str, secrets: Mapping[str, str], key_path: Path, signin: SignInSettings | None = None
+) -> IssuerConfig:
     """The configuration devstack.issuer.start_issuer builds, from fixed parts (parent and child agree)."""
-    return IssuerConfig(
-        issuer=f"http://{LOOPBACK}:{port}/",
-        audience=audience,
-        clients=dev_clients(secrets),
-        key=load_signing_key(key_path),
-    )
+    return build_config(f"http://{LOOPBACK}:{port}/", audience, secrets, load_signing_key(key_path), signin)
 
 
 class DelayedApp:
@@ -81,13 +83,22 @@ class IssuerProcess:
         client_secrets: Mapping[str, str] | None = None,
         key_path: Path = KEY_PATH,
         log_sink: IO[str] | None = None,
+        *,
+        signin: SignInSettings | None = None,
     ) -> None:
         self.port = port or free_port()
         self.key_path = key_path
-        # Fixed once: the same secrets for every start (random ones unless given, as the in-process issuer).
+        # Fixed once: the same secrets and passwords for every start (random ones unless given, as the
+        # in-process issuer), so a restart keeps every client and user working.
         clients = dev_clients(client_secrets)
         self.secrets = {client_id: client.client_secret for client_id, client in clients.items()}
-        self.config = issuer_config(self.port, audience, self.secrets, key_path)
+        self.secrets["dev-webapp"] = (client_secrets or {}).get("dev-webapp") or secrets.token_urlsafe(24)
+        signin = signin or SignInSettings()
+        users = dev_users(signin.passwords)
+        self.signin = SignInSettings(
+            {name: user.password for name, user in users.items()}, signin.spa_url, signin.webapp_url
+        )
+        self.config = issuer_config(self.port, audience, self.secrets, key_path, self.signin)
         self._workdir = Path(tempfile.mkdtemp(prefix="devstack-issuer-"))
         self.delay_file = self._workdir / "delay"
         self.process: subprocess.Popen[bytes] | None = None
@@ -117,6 +128,7 @@ class IssuerProcess:
         env = {
             **os.environ,
             SECRETS_ENV: json.dumps(self.secrets),
+            PASSWORDS_ENV: json.dumps(dict(self.signin.passwords)),
             "PYTHONPATH": os.pathsep.join([str(SCRIPTS_DIR), os.environ.get("PYTHONPATH", "")]),
         }
         command = [
@@ -131,6 +143,8 @@ class IssuerProcess:
             str(self.key_path),
             "--delay-file",
             str(self.delay_file),
+            *(["--spa-url", self.signin.spa_url] if self.signin.spa_url else []),
+            *(["--webapp-url", self.signin.webapp_url] if self.signin.webapp_url else []),
         ]
         # Its request log would drown the stack's; it is kept in a file, shown when the start fails.
         log = self._workdir / "issuer.log"
@@ -190,9 +204,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--audience", default=DEFAULT_AUDIENCE)
     parser.add_argument("--key", type=Path, default=KEY_PATH)
     parser.add_argument("--delay-file", type=Path, required=True)
+    parser.add_argument("--spa-url")
+    parser.add_argument("--webapp-url")
     args = parser.parse_args(argv)
-    secrets: dict[str, Any] = json.loads(os.environ.get(SECRETS_ENV, "{}"))
-    config = issuer_config(args.port, args.audience, secrets, args.key)
+    client_secrets: dict[str, Any] = json.loads(os.environ.get(SECRETS_ENV, "{}"))
+    passwords: dict[str, str] = json.loads(os.environ.get(PASSWORDS_ENV, "{}"))
+    signin = SignInSettings(passwords, args.spa_url, args.webapp_url)
+    config = issuer_config(args.port, args.audience, client_secrets, args.key, signin)
     server = start_wsgi(DelayedApp(create_app(config), args.delay_file), args.port, "issuer")
 
     def terminate(_signum: int, _frame: object) -> None:

@@ -19,9 +19,11 @@ from typing import IO
 from devstack.dynamodb_local import DynamoDBLocal, dynamodb_local
 from devstack.functions import FunctionSpec, dynamic_reference_overrides, function_specs, load_stacks
 from devstack.gateway import RieLambdaRunner, RunningGateway, start_gateway
-from devstack.issuer import DEFAULT_AUDIENCE
+from devstack.issuer import DEFAULT_AUDIENCE, SignInSettings
 from devstack.issuer_process import IssuerProcess
 from devstack.lambda_rie import RieFunction, check_runtime
+from devstack.servers import RunningServer, start_wsgi
+from devstack.spa import WEBAPP_CLIENT_ID, LateApp, SpaSettings, create_spa_app, load_webapp_module
 from devstack.template import TEMPLATE_PATH, route_scopes
 
 AUTHORIZER_FUNCTION = "AuthorizerFunction"
@@ -46,6 +48,13 @@ class StackOptions:
     dpop: str = "off"
     # The template's AuthorizerType; None: REQUEST with DPoP, else the template's default (TOKEN).
     authorizer_type: str | None = None
+    # The development users' passwords (--user NAME=PASSWORD); the others are random per run.
+    user_passwords: Mapping[str, str] = field(default_factory=dict)
+    # An outside issuer (--issuer URL: Auth0, any OpenID provider) instead of the local one; then the SPA
+    # signs in with spa_client_id, and listens on spa_port (a port registered at the provider) if given.
+    issuer_url: str | None = None
+    spa_client_id: str = "dev-spa"
+    spa_port: int | None = None
     # The SAM template served (`--template`): ours, or another API nesting the authorizer application
     # (examples/http-api/template.yaml).
     template: Path = TEMPLATE_PATH
@@ -61,7 +70,17 @@ class LocalStack:
     specs: dict[str, FunctionSpec]
     runner: RieLambdaRunner
     gateway: RunningGateway
+    spa: RunningServer
+    webapp: RunningServer
     template: Path = TEMPLATE_PATH
+
+    @property
+    def spa_url(self) -> str:
+        return self.spa.url + "/"
+
+    @property
+    def webapp_url(self) -> str:
+        return self.webapp.url + "/"
 
     @property
     def api_url(self) -> str:
@@ -73,15 +92,22 @@ class LocalStack:
             self.api_url,
             self.issuer,
             self.specs[AUTHORIZER_FUNCTION].environment.get("DPOP", "off"),
-            self.template,
+            self.spa_url,
+            self.webapp_url,
+            template=self.template,
         )
 
 
 def stack_parameters(issuer: IssuerProcess, options: StackOptions) -> dict[str, str]:
     """The template parameters for the local stack (as `sam local start-api --parameter-overrides`)."""
+    return template_parameters(issuer.config.issuer, issuer.config.audience, options)
+
+
+def template_parameters(issuer_url: str, audience: str, options: StackOptions) -> dict[str, str]:
+    """The template parameters for a stack trusting `issuer_url` for tokens of `audience`."""
     params = {
-        "Issuer": issuer.config.issuer,
-        "Audience": issuer.config.audience,
+        "Issuer": issuer_url,
+        "Audience": audience,
         # Left empty, as in most deployments: the authorizer discovers the JWKS from the issuer.
         "JwksUri": "",
     }
@@ -103,57 +129,168 @@ def local_stack(options: StackOptions | None = None, log_sink: IO[str] | None = 
     """Start the whole stack; stop all of it when the block ends."""
     options = options or StackOptions()
     with ExitStack() as cleanup:
+        # The apps first: their URLs are the redirect URIs the issuer registers. They read their settings
+        # at each request, filled in below once the API's URL is known.
+        spa_settings = SpaSettings()
+        spa = start_wsgi(create_spa_app(spa_settings), options.spa_port, "spa")
+        cleanup.callback(spa.stop)
+        webapp_holder = LateApp()
+        webapp = start_wsgi(webapp_holder, None, "webapp")
+        cleanup.callback(webapp.stop)
         issuer = IssuerProcess(
-            options.issuer_port, options.audience, options.client_secrets, log_sink=log_sink
+            options.issuer_port,
+            options.audience,
+            options.client_secrets,
+            log_sink=log_sink,
+            signin=SignInSettings(options.user_passwords, spa.url + "/", webapp.url),
         )
         cleanup.callback(issuer.close)
         issuer.start()
-        dynamodb = cleanup.enter_context(
-            dynamodb_local(options.ddb_port, options.persist, supervise=True, log_sink=log_sink)
+        backend = start_backend(cleanup, stack_parameters(issuer, options), options, log_sink)
+        dynamodb, table_name, specs, runner, gateway = backend
+        spa_settings.authority = issuer.config.issuer
+        spa_settings.audience = issuer.config.audience
+        spa_settings.api = gateway.url
+        spa_settings.scopes = route_scopes(options.template.resolve())
+        webapp_module = load_webapp_module()
+        webapp_holder.app = webapp_module.create_webapp(
+            webapp_module.WebAppSettings(
+                issuer=issuer.config.issuer,
+                client_id=WEBAPP_CLIENT_ID,
+                client_secret=issuer.secrets[WEBAPP_CLIENT_ID],
+                audience=issuer.config.audience,
+                api=gateway.url,
+                scopes=spa_settings.scopes,
+            )
+        )
+        yield LocalStack(issuer, dynamodb, table_name, specs, runner, gateway, spa, webapp, options.template)
+
+
+@dataclass
+class OutsideIssuerStack:
+    """The stack against an outside issuer: no local issuer, no web app (it needs that issuer's secret)."""
+
+    issuer_url: str
+    audience: str
+    dynamodb: DynamoDBLocal
+    table_name: str
+    specs: dict[str, FunctionSpec]
+    runner: RieLambdaRunner
+    gateway: RunningGateway
+    spa: RunningServer
+    spa_client_id: str
+
+    @property
+    def api_url(self) -> str:
+        return self.gateway.url
+
+    @property
+    def spa_url(self) -> str:
+        return self.spa.url + "/"
+
+    def instructions(self) -> str:
+        api = self.api_url.rstrip("/")
+        audience = shlex.quote(self.audience)
+        register = f"callback and logout URL {self.spa_url}, web origin {self.spa.url}"
+        login = f"login --issuer {self.issuer_url} --login-client-id NATIVE_CLIENT_ID"
+        return "\n".join(
+            [
+                f"API        {self.api_url}",
+                f"Issuer     {self.issuer_url}  (outside: its discovery, its keys, its tokens)",
+                f"Audience   {self.audience}",
+                "",
+                f"Single-page app  {self.spa_url}  (client {self.spa_client_id})",
+                f"  register at the provider: {register}",
+                "Native app (a native client at the provider; callback http://127.0.0.1/callback, any port):",
+                f"  .venv/bin/python examples/items_client.py --api {api} --audience {audience} {login}",
+                "",
+                "Press Ctrl-C to stop.",
+            ]
         )
 
-        template = options.template.resolve()
-        stacks = load_stacks(stack_parameters(issuer, options), template)
-        # First resolve the template's own values, then point the functions at DynamoDB Local: every table
-        # a function's environment names (SAM CLI resolves a table's Ref to its logical id) is created
-        # there, and that function's DYNAMODB_ENDPOINT_URL points at it. For template.yaml: ItemsTable and
-        # IdempotencyTable (ApiFunction), and with DPoP on the authorizer's DPoPReplayTable.
-        template_specs = function_specs(stacks)
-        tables = {
-            logical_id
-            for stack in stacks
-            for logical_id, resource in (stack.template_dict.get("Resources") or {}).items()
-            if resource.get("Type") == TABLE_TYPE
-        }
-        overrides = {
-            name: dynamic_reference_overrides(spec.environment) for name, spec in template_specs.items()
-        }
-        used_tables: dict[str, str] = {}
-        for name, spec in template_specs.items():
-            named = {value for value in spec.environment.values() if value in tables}
-            if named:
-                overrides[name]["DYNAMODB_ENDPOINT_URL"] = dynamodb.endpoint_url
-                used_tables.update((table, table) for table in named)
-        specs = function_specs(stacks, overrides)
-        for table_name, logical_id in sorted(used_tables.items()):
-            dynamodb.create_table(table_name, logical_id, template)
-        api_environment = template_specs[API_FUNCTION].environment if API_FUNCTION in template_specs else {}
-        table_name = api_environment.get("TABLE_NAME", "")
 
-        functions: dict[str, RieFunction] = {}
-        for name, spec in specs.items():
-            warning = check_runtime(spec)
-            if warning and log_sink is not None:
-                log_sink.write(f"warning: {warning}\n")
-            function = RieFunction(spec) if log_sink is None else RieFunction(spec, log_sink=log_sink)
-            functions[name] = function
-            cleanup.callback(function.stop)
-            function.start()
+@contextmanager
+def outside_issuer_stack(
+    options: StackOptions, log_sink: IO[str] | None = None
+) -> Iterator[OutsideIssuerStack]:
+    """The stack trusting options.issuer_url (discovery, then its JWKS) for tokens of options.audience."""
+    if options.issuer_url is None:
+        raise ValueError("outside_issuer_stack needs options.issuer_url")
+    with ExitStack() as cleanup:
+        spa_settings = SpaSettings(
+            authority=options.issuer_url, client_id=options.spa_client_id, audience=options.audience
+        )
+        spa = start_wsgi(create_spa_app(spa_settings), options.spa_port, "spa")
+        cleanup.callback(spa.stop)
+        parameters = template_parameters(options.issuer_url, options.audience, options)
+        dynamodb, table_name, specs, runner, gateway = start_backend(cleanup, parameters, options, log_sink)
+        spa_settings.api = gateway.url
+        spa_settings.scopes = route_scopes(options.template.resolve())
+        yield OutsideIssuerStack(
+            options.issuer_url,
+            options.audience,
+            dynamodb,
+            table_name,
+            specs,
+            runner,
+            gateway,
+            spa,
+            options.spa_client_id,
+        )
 
-        runner = RieLambdaRunner(functions)
-        gateway = start_gateway(stacks, runner, options.port)
-        cleanup.callback(gateway.stop)
-        yield LocalStack(issuer, dynamodb, table_name, specs, runner, gateway, template)
+
+Backend = tuple[DynamoDBLocal, str, dict[str, FunctionSpec], RieLambdaRunner, RunningGateway]
+
+
+def start_backend(
+    cleanup: ExitStack, parameters: dict[str, str], options: StackOptions, log_sink: IO[str] | None
+) -> Backend:
+    """DynamoDB Local with the template's tables, both functions in the RIE, the gateway (stopped by
+    `cleanup`): everything but the issuer."""
+    dynamodb = cleanup.enter_context(
+        dynamodb_local(options.ddb_port, options.persist, supervise=True, log_sink=log_sink)
+    )
+
+    template = options.template.resolve()
+    stacks = load_stacks(parameters, template)
+    # First resolve the template's own values, then point the functions at DynamoDB Local: every table
+    # a function's environment names (SAM CLI resolves a table's Ref to its logical id) is created
+    # there, and that function's DYNAMODB_ENDPOINT_URL points at it. For template.yaml: ItemsTable and
+    # IdempotencyTable (ApiFunction), and with DPoP on the authorizer's DPoPReplayTable.
+    template_specs = function_specs(stacks)
+    tables = {
+        logical_id
+        for stack in stacks
+        for logical_id, resource in (stack.template_dict.get("Resources") or {}).items()
+        if resource.get("Type") == TABLE_TYPE
+    }
+    overrides = {name: dynamic_reference_overrides(spec.environment) for name, spec in template_specs.items()}
+    used_tables: set[str] = set()
+    for name, spec in template_specs.items():
+        named = {value for value in spec.environment.values() if value in tables}
+        if named:
+            overrides[name]["DYNAMODB_ENDPOINT_URL"] = dynamodb.endpoint_url
+            used_tables |= named
+    specs = function_specs(stacks, overrides)
+    for logical_id in sorted(used_tables):
+        dynamodb.create_table(logical_id, logical_id, template)
+    api_environment = template_specs[API_FUNCTION].environment if API_FUNCTION in template_specs else {}
+    table_name = api_environment.get("TABLE_NAME", "")
+
+    functions: dict[str, RieFunction] = {}
+    for name, spec in specs.items():
+        warning = check_runtime(spec)
+        if warning and log_sink is not None:
+            log_sink.write(f"warning: {warning}\n")
+        function = RieFunction(spec) if log_sink is None else RieFunction(spec, log_sink=log_sink)
+        functions[name] = function
+        cleanup.callback(function.stop)
+        function.start()
+
+    runner = RieLambdaRunner(functions)
+    gateway = start_gateway(stacks, runner, options.port)
+    cleanup.callback(gateway.stop)
+    return dynamodb, table_name, specs, runner, gateway
 
 
 def _route_curl(method: str, path: str, base: str, items_api: bool = True) -> str:
@@ -168,7 +305,15 @@ def _route_curl(method: str, path: str, base: str, items_api: bool = True) -> st
     return f'curl -s {flag}{auth} "{url}"'
 
 
-def usage(api_url: str, issuer: IssuerProcess, dpop: str = "off", template: Path = TEMPLATE_PATH) -> str:
+def usage(
+    api_url: str,
+    issuer: IssuerProcess,
+    dpop: str = "off",
+    spa_url: str | None = None,
+    webapp_url: str | None = None,
+    *,
+    template: Path = TEMPLATE_PATH,
+) -> str:
     """What `python -m devstack` prints once everything is up."""
     items_api = template.resolve() == TEMPLATE_PATH
     admin = issuer.config.clients["dev-admin"]
@@ -226,7 +371,33 @@ def usage(api_url: str, issuer: IssuerProcess, dpop: str = "off", template: Path
                 if dpop != "off"
                 else []
             ),
+            # The sign-in apps (SPA, web app, native client) are the items API's clients.
+            *(
+                signin_lines(api_url, issuer, spa_url, webapp_url)
+                if spa_url and webapp_url and items_api
+                else []
+            ),
             "",
             "Press Ctrl-C to stop.",
         ]
     )
+
+
+def signin_lines(api_url: str, issuer: IssuerProcess, spa_url: str, webapp_url: str) -> list[str]:
+    """The sign-in part of the printout: the apps' URLs and the users (README, "Users sign in")."""
+    users = [
+        f"  {user.name:<6} password {user.password}  permissions: {' '.join(user.permissions)}"
+        for user in issuer.config.users.values()
+    ]
+    return [
+        "",
+        "Users sign in (passwords are new each run unless passed with --user NAME=PASSWORD):",
+        *users,
+        f"  Single-page app  {spa_url}  (client dev-spa: open it in a browser and sign in)",
+        f"  Web app          {webapp_url}  (client dev-webapp, secret {issuer.secrets[WEBAPP_CLIENT_ID]};"
+        f" redirect URI {webapp_url}callback)",
+        "  Native app       .venv/bin/python examples/items_client.py"
+        f" --api {api_url.rstrip('/')} --audience {shlex.quote(issuer.config.audience)}"
+        f" login --issuer {issuer.config.issuer}",
+        f"    then, as that user: .venv/bin/python examples/items_client.py --api {api_url.rstrip('/')} list",
+    ]

@@ -138,7 +138,7 @@ def test_discovery_document_points_at_the_jwks_and_token_endpoint(issuer: Runnin
         "jwks_uri": base + ".well-known/jwks.json",
         "token_endpoint": base + "oauth/token",
     }
-    assert document["grant_types_supported"] == ["client_credentials"]
+    assert document["grant_types_supported"] == ["client_credentials", "authorization_code", "refresh_token"]
 
 
 def test_jwks_holds_only_the_public_key(issuer: RunningIssuer) -> None:
