@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 export SAM_CLI_TELEMETRY := 0
 
 .PHONY: setup run test lint typecheck validate checkov build pytest bench events invoke fuzz clean test-docker \
-	docker-if-answers
+	docker-if-answers route-table publish-authorizer
 
 setup:
 	@bash scripts/bootstrap.sh
@@ -31,21 +31,27 @@ typecheck:
 	for target in "scripts/devstack scripts/lambda_build.py bench fuzz tests/conftest.py tests/lambda_loader.py tests/test_template.py \
 	               tests/test_openapi.py tests/test_template_snapstart.py examples tests/event_outcomes.py tests/test_example_dpop.py \
 	               tests/test_committed_events.py tests/test_bytecode_build.py tests/bytecode_probe.py \
-	               tests/test_template_revocation.py" \
+	               tests/test_template_revocation.py tests/test_route_table.py tests/test_publish.py \
+	               tests/test_template_http_api.py tests/test_lambda_build_graph.py" \
 	              tests/authorizer tests/api_handler tests/revocation tests/e2e tests/faults tests/bench tests/docker \
 	              tests/interop tests/browser; do \
 		MYPYPATH=authorizer:api_handler:layers/revocation:scripts:tests:examples $(VENV)/bin/mypy $$target || exit 1; \
 	done
 
+# Every template: ours, the authorizer application it nests, and the example HTTP API.
+TEMPLATES := template.yaml authorizer_app/template.yaml examples/http-api/template.yaml
+
 validate:
-	$(VENV)/bin/sam validate --lint --template template.yaml
-	$(VENV)/bin/cfn-lint --include-checks I -- template.yaml
+	for template in $(TEMPLATES); do \
+		$(VENV)/bin/sam validate --lint --template $$template || exit 1; \
+	done
+	$(VENV)/bin/cfn-lint --include-checks I -- $(TEMPLATES)
 
 ## checkov: the template against checkov's policies; any failed check fails (skips: docs/deploying.md, "Running it in production")
 # --skip-download and BC_SKIP_MAPPING: checkov asks its vendor's API for guidelines otherwise.
 checkov:
-	BC_SKIP_MAPPING=TRUE CKV_SKIP_PACKAGE_UPDATE_CHECK=true $(VENV)/checkov/bin/checkov --file template.yaml \
-		--framework cloudformation --skip-download --compact --quiet
+	BC_SKIP_MAPPING=TRUE CKV_SKIP_PACKAGE_UPDATE_CHECK=true $(VENV)/checkov/bin/checkov \
+		$(foreach template,$(TEMPLATES),--file $(template)) --framework cloudformation --skip-download --compact --quiet
 
 # `sam build` needs the runtime's interpreter (python3.13) on PATH; the venv has it when bootstrap found one.
 build:
@@ -83,6 +89,23 @@ events: setup
 ## invoke: the Docker-free twin of `sam local invoke FUNCTION -e EVENT`
 invoke: setup
 	@$(PY) -m devstack.invoke $(FUNCTION) -e $(EVENT)
+
+## route-table: ROUTE_SCOPES (the authorizer's RouteScopes) from an OpenAPI 3 document; OPENAPI=openapi.yaml
+OPENAPI ?= openapi.yaml
+route-table: setup
+	@$(PY) -m devstack.route_table $(OPENAPI)
+
+## publish-authorizer: the authorizer application to the Serverless Application Repository (needs AWS credentials)
+# SOURCE_CODE_URL (required): where its source lives; SEMANTIC_VERSION: overrides the template's.
+publish-authorizer: setup
+	@test -n "$(SOURCE_CODE_URL)" || { echo "make publish-authorizer: set SOURCE_CODE_URL=https://..." >&2; exit 2; }
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/sam build --template authorizer_app/template.yaml \
+		--build-dir .aws-sam/authorizer-app
+	$(VENV)/bin/sam package --template-file .aws-sam/authorizer-app/template.yaml --resolve-s3 \
+		--output-template-file .aws-sam/authorizer-app-packaged.yaml
+	$(PY) -m devstack.publish .aws-sam/authorizer-app-packaged.yaml --source-code-url $(SOURCE_CODE_URL)
+	$(VENV)/bin/sam publish --template .aws-sam/authorizer-app-packaged.yaml \
+		$(if $(SEMANTIC_VERSION),--semantic-version $(SEMANTIC_VERSION))
 
 clean:
 	rm -rf $(VENV) scripts/node_modules .aws-sam .pytest_cache .mypy_cache .ruff_cache .local

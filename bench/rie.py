@@ -43,7 +43,7 @@ SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
 if str(SCRIPTS) not in sys.path:  # bootstrap's .pth file puts it there too; this also works without it
     sys.path.insert(0, str(SCRIPTS))
 
-from devstack.build import host_build  # noqa: E402
+from devstack.build import built_function, host_build  # noqa: E402
 from devstack.dynamodb_local import dynamodb_local  # noqa: E402
 from devstack.lambda_rie import INVOKE_PATH, is_error_payload, rie_launch  # noqa: E402
 from devstack.ports import LOOPBACK, free_port  # noqa: E402
@@ -235,18 +235,22 @@ def cold_variants() -> Iterator[ColdVariants]:
         empty = Variant("empty", empty_dir, "empty.handler", base, b"{}")
         authorizer = Variant(
             "authorizer",
-            shipped / "AuthorizerFunction",
+            built_function(shipped, "AuthorizerFunction"),
             "app.lambda_handler",
             {**base, **environment(issuer_url)},
             json.dumps(token_event(key.token(issuer_url, SCOPE, 0))).encode(),
         )
         api_env = {**base, **api_environment()}
         api = Variant(
-            "api", shipped / "ApiFunction", "app.lambda_handler", api_env, json.dumps(ME_EVENT).encode()
+            "api",
+            built_function(shipped, "ApiFunction"),
+            "app.lambda_handler",
+            api_env,
+            json.dumps(ME_EVENT).encode(),
         )
         api_items = Variant(
             "api_items",
-            shipped / "ApiFunction",
+            built_function(shipped, "ApiFunction"),
             "app.lambda_handler",
             {
                 **api_env,

@@ -59,8 +59,12 @@ def architecture_of(function: str, artifacts_dir: Path, environ: dict[str, str])
         if explicit not in ARCHITECTURES:
             raise BuildError(f"ARCHITECTURE must be one of {', '.join(ARCHITECTURES)}, not {explicit!r}")
         return explicit
-    # samcli.lib.build.build_graph: "<build dir>/../build.toml"; ARTIFACTS_DIR is "<build dir>/<LogicalId>".
-    graph = artifacts_dir.parent.parent / "build.toml"
+    # samcli.lib.build.build_graph: "<build dir>/../build.toml"; ARTIFACTS_DIR is "<build dir>/<LogicalId>",
+    # or "<build dir>/<App>/<LogicalId>" for a function of a nested application, which the graph names
+    # "<App>/<LogicalId>".
+    top_level = artifacts_dir.parent.parent / "build.toml"
+    graph = top_level if top_level.exists() else artifacts_dir.parent.parent.parent / "build.toml"
+    names = {function} if top_level.exists() else {f"{artifacts_dir.parent.name}/{function}"}
     try:
         definitions = tomllib.loads(graph.read_text(encoding="utf-8")).get("function_build_definitions", {})
     except (OSError, tomllib.TOMLDecodeError) as exc:
@@ -68,7 +72,7 @@ def architecture_of(function: str, artifacts_dir: Path, environ: dict[str, str])
             f"cannot read SAM's build graph {graph} for {function}'s architecture ({exc}); "
             "set ARCHITECTURE=x86_64 or arm64"
         ) from exc
-    found = {d.get("architecture") for d in definitions.values() if function in d.get("functions", [])}
+    found = {d.get("architecture") for d in definitions.values() if names & set(d.get("functions", []))}
     if len(found) != 1 or not found <= set(ARCHITECTURES):
         raise BuildError(
             f"SAM's build graph {graph} gives {function} the architectures {sorted(map(str, found))}; "

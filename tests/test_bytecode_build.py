@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from devstack.build import host_build
+from devstack.build import built_function, host_build
 
 PROBE = Path(__file__).with_name("bytecode_probe.py")
 FUNCTIONS = ("AuthorizerFunction", "ApiFunction")
@@ -77,7 +77,7 @@ def writable(root: Path) -> None:
 
 @pytest.fixture
 def copies(build_dir: Path, tmp_path: Path) -> Iterator[dict[str, Path]]:
-    made = {name: read_only_copy(build_dir / name, tmp_path / name) for name in FUNCTIONS}
+    made = {name: read_only_copy(built_function(build_dir, name), tmp_path / name) for name in FUNCTIONS}
     yield made
     for path in made.values():
         writable(path)
@@ -120,7 +120,7 @@ def test_first_import_of_the_read_only_build_compiles_no_source_file(
 
 @pytest.mark.parametrize("function", FUNCTIONS)
 def test_every_module_of_the_build_has_its_unchecked_hash_bytecode(build_dir: Path, function: str) -> None:
-    root = build_dir / function
+    root = built_function(build_dir, function)
     sources = sorted(root.rglob("*.py"))
     tag = sys.implementation.cache_tag  # cpython-313: the runtime's
     missing, flags = [], set()
@@ -142,7 +142,9 @@ def test_without_the_bytecode_the_same_import_compiles_every_module_it_loads(
 ) -> None:
     # GIVEN the built API handler without its __pycache__ folders (what SAM's own build shipped), read-only
     source = tmp_path / "source"
-    shutil.copytree(build_dir / "ApiFunction", source, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        built_function(build_dir, "ApiFunction"), source, ignore=shutil.ignore_patterns("__pycache__")
+    )
     bare = read_only_copy(source, tmp_path / "ApiFunction")
     try:
         # WHEN a fresh interpreter imports its app.py

@@ -1,6 +1,8 @@
-"""template.yaml: the route table, the API's auth wiring, least privilege and the table's safety settings.
+"""template.yaml and the authorizer application it nests (authorizer_app/template.yaml): the route table, the
+API's auth wiring, least privilege and the table's safety settings.
 
-The SAM checks run SAM's own translator, so they pin what CloudFormation will actually receive.
+The SAM checks run SAM's own translator on both templates (the application with the parameters template.yaml
+gives it), so they pin what CloudFormation will actually receive.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 import pytest
 from samtranslator.translator.transform import transform
 
-from devstack.template import ROOT, load_template, route_scopes
+from devstack.template import AUTHORIZER_APP_PATH, ROOT, load_template, route_scopes
 from lambda_loader import LambdaContext
 from oauth_authorizer.errors import Reason
 from oauth_authorizer.settings import (
@@ -37,15 +39,51 @@ class _NoManagedPolicies:
         return {}
 
 
-def _translate(**parameters: str) -> dict[str, Any]:
-    template = json.loads(json.dumps(load_template()))
-    for function in ("AuthorizerFunction", "ApiFunction"):
-        # The translator wants packaged code; `sam package` would put an S3 URI here.
-        template["Resources"][function]["Properties"]["CodeUri"] = f"s3://bucket/{function}.zip"
-    template["Resources"]["RevocationLayer"]["Properties"]["ContentUri"] = "s3://bucket/RevocationLayer.zip"
-    translated = transform(template, {**REQUIRED_PARAMETERS, **parameters}, _NoManagedPolicies())
+EXAMPLE_TEMPLATE = ROOT / "examples" / "http-api" / "template.yaml"
+# What CloudFormation's pseudo parameters are in these tests.
+PSEUDO_PARAMETERS = {"AWS::StackName": "stack", "AWS::Region": "us-east-1", "AWS::Partition": "aws"}
+
+
+def _app_template() -> dict[str, Any]:
+    return load_template(AUTHORIZER_APP_PATH)
+
+
+def _parameter_values(template: dict[str, Any], **parameters: str) -> dict[str, str]:
+    defaults = {name: str(p.get("Default", "")) for name, p in template["Parameters"].items()}
+    return PSEUDO_PARAMETERS | defaults | parameters
+
+
+def _app_parameters(**parameters: str) -> dict[str, str]:
+    """The parameters template.yaml gives the authorizer application, for its own parameter values."""
+    template = load_template()
+    values = _parameter_values(template, **parameters)
+    passed = template["Resources"]["AuthorizerApp"]["Properties"]["Parameters"]
+    return {name: str(_evaluate(value, values, template["Conditions"])) for name, value in passed.items()}
+
+
+def _translate_one(template: dict[str, Any], parameters: dict[str, str]) -> dict[str, Any]:
+    template = json.loads(json.dumps(template))
+    for name, resource in template["Resources"].items():
+        if resource["Type"] == "AWS::Serverless::Function":
+            # The translator wants packaged code; `sam package` would put an S3 URI here.
+            resource["Properties"]["CodeUri"] = f"s3://bucket/{name}.zip"
+        if resource["Type"] == "AWS::Serverless::LayerVersion":
+            resource["Properties"]["ContentUri"] = f"s3://bucket/{name}.zip"
+        if resource["Type"] == "AWS::Serverless::Application":
+            # `sam package` uploads the nested template and puts its URL here.
+            resource["Properties"]["Location"] = f"https://bucket.s3.amazonaws.com/{name}.yaml"
+    translated = transform(template, parameters, _NoManagedPolicies())
     resources: dict[str, Any] = translated["Resources"]
     return resources
+
+
+def _translate(**parameters: str) -> dict[str, Any]:
+    """template.yaml's resources and the nested authorizer application's, each translated by SAM (the
+    application with the parameters template.yaml gives it); no logical id is in both."""
+    parent = _translate_one(load_template(), {**REQUIRED_PARAMETERS, **parameters})
+    application = _translate_one(_app_template(), _app_parameters(**(REQUIRED_PARAMETERS | parameters)))
+    assert not set(parent) & set(application)
+    return parent | application
 
 
 @pytest.fixture(autouse=True)
@@ -183,9 +221,8 @@ def test_gateway_responses_carry_rfc6750_bearer_challenges() -> None:
 
 
 def _authorizer_role(**parameters: str) -> dict[str, Any]:
-    template = load_template()
-    values = {name: str(p.get("Default", "")) for name, p in template["Parameters"].items()}
-    values |= REQUIRED_PARAMETERS | parameters
+    template = _app_template()
+    values = _parameter_values(template, **_app_parameters(**(REQUIRED_PARAMETERS | parameters)))
     role = _translate(**parameters)["AuthorizerFunctionRole"]["Properties"]
     evaluated: dict[str, Any] = _evaluate(role, values, template["Conditions"])
     return evaluated
@@ -239,7 +276,7 @@ def test_the_replay_table_policy_names_every_call_the_replay_guard_makes() -> No
 
 
 def test_the_replay_table_exists_only_with_dpop_keyed_by_id_expiring_on_expires_at() -> None:
-    template = load_template()
+    template = _app_template()
     table = template["Resources"]["DPoPReplayTable"]
     assert table["Condition"] == "DPoPOn"
     assert template["Conditions"]["DPoPOn"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "DPoP"}, "off"]}]}
@@ -328,14 +365,17 @@ def test_tracing_is_off_by_default_and_grants_xray_only_when_on(
 
 
 def test_functions_run_python_3_13_on_arm64_by_default_with_explicit_log_groups() -> None:
-    template = load_template()
-    assert template["Globals"]["Function"]["Runtime"] == "python3.13"
-    assert template["Parameters"]["Architecture"]["Default"] == "arm64"
-    resources = template["Resources"]
+    resources = _translate()
+    for template in (load_template(), _app_template()):
+        assert template["Parameters"]["Architecture"]["Default"] == "arm64"
+    assert _app_parameters()["Architecture"] == "arm64"
     for function, log_group in (("AuthorizerFunction", "AuthorizerLogGroup"), ("ApiFunction", "ApiLogGroup")):
+        assert resources[function]["Properties"]["Runtime"] == "python3.13"
+        assert resources[function]["Properties"]["Architectures"] == [{"Ref": "Architecture"}]
         properties = resources[log_group]["Properties"]
         assert properties["LogGroupName"] == {"Fn::Sub": f"/aws/lambda/${{{function}}}"}
         assert properties["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+    assert _app_parameters(LogRetentionDays="7")["LogRetentionDays"] == "7"
 
 
 def test_table_is_on_demand_encrypted_recoverable_and_never_deleted_with_the_stack() -> None:
@@ -362,7 +402,51 @@ def test_outputs_expose_the_url_the_table_and_the_authorizer_arn() -> None:
         "MaxTokenLifetime",
         "RevocationAdminPolicyArn",
     }
-    assert outputs["AuthorizerFunctionArn"]["Value"] == {"Fn::GetAtt": ["AuthorizerFunction", "Arn"]}
+    assert outputs["AuthorizerFunctionArn"]["Value"] == {
+        "Fn::GetAtt": ["AuthorizerApp", "Outputs.AuthorizerFunctionArn"]
+    }
+
+
+def test_the_authorizer_application_outputs_what_an_api_wires_in() -> None:
+    outputs = _app_template()["Outputs"]
+    assert {name: output["Value"] for name, output in outputs.items() if not name.endswith("AlarmArn")} == {
+        "AuthorizerFunctionArn": {"Fn::GetAtt": ["AuthorizerFunction", "Arn"]},
+        "AuthorizerFunctionName": {"Ref": "AuthorizerFunction"},
+        "AuthorizerAliasArn": {"Ref": "AuthorizerFunction.Alias"},
+        "AuthorizerInvokeArn": {
+            "Fn::If": [
+                "SnapStartOn",
+                {"Ref": "AuthorizerFunction.Alias"},
+                {"Fn::GetAtt": ["AuthorizerFunction", "Arn"]},
+            ]
+        },
+        "AlarmEmailTopicArn": {"Fn::If": ["HasAlarmEmail", {"Ref": "AlarmTopic"}, ""]},
+        "RevocationTableName": {
+            "Fn::If": ["CreatesRevocationTable", {"Ref": "RevocationTable"}, {"Ref": "RevocationTableName"}]
+        },
+        "RevocationAdminPolicyArn": {
+            "Fn::If": ["CreatesRevocationTable", {"Ref": "RevocationAdminPolicy"}, ""]
+        },
+        "MaxTokenLifetime": {"Ref": "MaxTokenLifetime"},
+    }
+
+
+def test_the_api_names_the_nested_function_and_waits_for_the_application() -> None:
+    # SAM CLI skips an authorizer whose ARN is another stack's output (and serves the route without it):
+    # the API names the function by the FunctionName it gives the application instead.
+    template = load_template()
+    assert template["Resources"]["Api"]["DependsOn"] == "AuthorizerApp"
+    assert _app_parameters()["FunctionName"] == "stack-authorizer"
+    assert _app_template()["Resources"]["AuthorizerFunction"]["Properties"]["FunctionName"] == {
+        "Ref": "FunctionName"
+    }
+    authorizer = template["Resources"]["Api"]["Properties"]["Auth"]["Authorizers"]["OAuthAuthorizer"]
+    values = _parameter_values(template)
+    function_arn = _evaluate(authorizer["FunctionArn"], values, template["Conditions"])
+    assert function_arn == "arn:aws:lambda:us-east-1:${AWS::AccountId}:function:stack-authorizer"
+    values["SnapStart"] = "PublishedVersions"
+    alias_arn = _evaluate(authorizer["FunctionArn"], values, template["Conditions"])
+    assert alias_arn == "arn:aws:lambda:us-east-1:${AWS::AccountId}:function:stack-authorizer:live"
 
 
 def test_page_token_key_is_one_generated_secret_that_only_its_arn_names() -> None:
@@ -382,13 +466,15 @@ def test_one_leeway_parameter_reaches_both_functions_with_their_range() -> None:
     for function in ("AuthorizerFunction", "ApiFunction"):
         variables = resources[function]["Properties"]["Environment"]["Variables"]
         assert variables["LEEWAY_SECONDS"] == {"Ref": "LeewaySeconds"}, function
-    parameter = load_template()["Parameters"]["LeewaySeconds"]
-    for module in (authorizer_settings, handler_settings):
-        assert (parameter["Default"], parameter["MinValue"], parameter["MaxValue"]) == (
-            module.DEFAULT_LEEWAY_SECONDS,
-            0,
-            module.MAX_LEEWAY_SECONDS,
-        )
+    assert _app_parameters(LeewaySeconds="5")["LeewaySeconds"] == "5"
+    for template in (load_template(), _app_template()):
+        parameter = template["Parameters"]["LeewaySeconds"]
+        for module in (authorizer_settings, handler_settings):
+            assert (parameter["Default"], parameter["MinValue"], parameter["MaxValue"]) == (
+                module.DEFAULT_LEEWAY_SECONDS,
+                0,
+                module.MAX_LEEWAY_SECONDS,
+            )
 
 
 def _references(value: Any) -> set[str]:
@@ -486,17 +572,25 @@ def test_stage_throttles_and_logs_errors_without_bodies_by_default() -> None:
 
 
 @pytest.mark.parametrize(
-    ("function", "parameter", "condition"),
+    ("function", "parameter", "condition", "stack_parameter"),
     [
-        ("AuthorizerFunction", "AuthorizerReservedConcurrency", "HasAuthorizerReservedConcurrency"),
-        ("ApiFunction", "ApiReservedConcurrency", "HasApiReservedConcurrency"),
+        (
+            "AuthorizerFunction",
+            "ReservedConcurrency",
+            "HasReservedConcurrency",
+            "AuthorizerReservedConcurrency",
+        ),
+        ("ApiFunction", "ApiReservedConcurrency", "HasApiReservedConcurrency", "ApiReservedConcurrency"),
     ],
 )
 def test_reserved_concurrency_is_optional_and_off_by_default(
-    function: str, parameter: str, condition: str
+    function: str, parameter: str, condition: str, stack_parameter: str
 ) -> None:
-    template = load_template()
+    template = load_template() if function == "ApiFunction" else _app_template()
     assert template["Parameters"][parameter]["Default"] == 0
+    assert load_template()["Parameters"][stack_parameter]["Default"] == 0
+    if function == "AuthorizerFunction":
+        assert _app_parameters(AuthorizerReservedConcurrency="7")[parameter] == "7"
     assert template["Conditions"][condition] == {"Fn::Not": [{"Fn::Equals": [{"Ref": parameter}, "0"]}]}
     assert _translate()[function]["Properties"]["ReservedConcurrentExecutions"] == {
         "Fn::If": [condition, {"Ref": parameter}, {"Ref": "AWS::NoValue"}]
@@ -577,11 +671,10 @@ def _emitted_lines(level: int) -> list[dict[str, Any]]:
     stream = io.StringIO()
     logger = logging.Logger("authorizer-test", level=level)
     logger.addHandler(logging.StreamHandler(stream))
-    environment = _translate()["AuthorizerFunction"]["Properties"]["Environment"]["Variables"]
-    globals_ = load_template()["Globals"]["Function"]["Environment"]["Variables"]
+    environment = _authorizer_variables()
     telemetry = Telemetry(
         service=environment["POWERTOOLS_SERVICE_NAME"],
-        namespace=globals_["POWERTOOLS_METRICS_NAMESPACE"],
+        namespace=environment["POWERTOOLS_METRICS_NAMESPACE"],
         logger=logger,
     )
     telemetry.rejected(Reason.JWKS_UNAVAILABLE, LambdaContext(), "request-1", "key set unavailable")
@@ -623,8 +716,9 @@ def test_the_jwks_alarm_watches_the_decision_metric_exactly_as_telemetry_emits_i
     (metric,) = directive["Metrics"]
     alarm = _alarm("JwksUnavailableAlarm")
 
-    assert (alarm["Namespace"], alarm["MetricName"]) == (directive["Namespace"], metric["Name"])
-    assert (alarm["Namespace"], alarm["MetricName"]) == (DEFAULT_METRICS_NAMESPACE, DECISION_METRIC)
+    namespace = _evaluate(alarm["Namespace"], _parameter_values(_app_template()), {})
+    assert (namespace, alarm["MetricName"]) == (directive["Namespace"], metric["Name"])
+    assert (namespace, alarm["MetricName"]) == (DEFAULT_METRICS_NAMESPACE, DECISION_METRIC)
     # CloudWatch matches a metric on its whole dimension set: names and values both.
     assert _dimensions(alarm) == {name: line[name] for name in dimension_set}
     assert _dimensions(alarm) == {"service": "authorizer", "reason": Reason.JWKS_UNAVAILABLE.value}
@@ -687,7 +781,10 @@ def test_the_throttles_alarm_watches_both_functions() -> None:
     stats = _metric_stats(_alarm("LambdaThrottlesAlarm"))
 
     assert {k: (s["Metric"]["MetricName"], _dimensions(s["Metric"])) for k, s in stats.items()} == {
-        "authorizer": ("Throttles", {"FunctionName": {"Ref": "AuthorizerFunction"}}),
+        "authorizer": (
+            "Throttles",
+            {"FunctionName": {"Fn::GetAtt": ["AuthorizerApp", "Outputs.AuthorizerFunctionName"]}},
+        ),
         "api": ("Throttles", {"FunctionName": {"Ref": "ApiFunction"}}),
     }
     assert _returned_expression(_alarm("LambdaThrottlesAlarm")) == "FILL(authorizer, 0) + FILL(api, 0)"
@@ -702,7 +799,8 @@ def test_the_duration_alarm_watches_the_authorizers_p99_against_its_parameter() 
         "p99",
     )
     assert _dimensions(alarm) == {"FunctionName": {"Ref": "AuthorizerFunction"}}
-    assert alarm["Threshold"] == {"Ref": "AuthorizerP99DurationMs"}
+    assert alarm["Threshold"] == {"Ref": "P99DurationMs"}
+    assert _app_parameters(AuthorizerP99DurationMs="250")["P99DurationMs"] == "250"
 
 
 ALARMS = [
@@ -712,16 +810,32 @@ ALARMS = [
     "LambdaThrottlesAlarm",
     "AuthorizerDurationAlarm",
 ]
+# The API's own alarms (template.yaml); the others are the authorizer application's.
+API_ALARMS = ["Api5xxRateAlarm", "LambdaThrottlesAlarm"]
 
 
 def test_every_alarm_notifies_the_given_topic_and_the_stack_made_email_topic() -> None:
     resources = _translate()
     assert sorted(n for n, r in resources.items() if r["Type"] == "AWS::CloudWatch::Alarm") == sorted(ALARMS)
-    actions = [
-        {"Fn::If": ["HasAlarmTopicArn", {"Ref": "AlarmTopicArn"}, {"Ref": "AWS::NoValue"}]},
-        {"Fn::If": ["HasAlarmEmail", {"Ref": "AlarmTopic"}, {"Ref": "AWS::NoValue"}]},
-    ]
+    topic_arn = {"Fn::If": ["HasAlarmTopicArn", {"Ref": "AlarmTopicArn"}, {"Ref": "AWS::NoValue"}]}
+    # One email topic, made by the authorizer application; the API's alarms notify it through its output.
+    email = {
+        "Fn::If": [
+            "HasAlarmEmail",
+            {"Fn::GetAtt": ["AuthorizerApp", "Outputs.AlarmEmailTopicArn"]},
+            {"Ref": "AWS::NoValue"},
+        ]
+    }
+    app_email = {"Fn::If": ["HasAlarmEmail", {"Ref": "AlarmTopic"}, {"Ref": "AWS::NoValue"}]}
+    assert {
+        name: _app_parameters(AlarmTopicArn="arn:t", AlarmEmail="a@b")[name]
+        for name in ("AlarmTopicArn", "AlarmEmail")
+    } == {
+        "AlarmTopicArn": "arn:t",
+        "AlarmEmail": "a@b",
+    }
     for name in ALARMS:
+        actions = [topic_arn, email if name in API_ALARMS else app_email]
         assert (
             resources[name]["Properties"]["AlarmActions"],
             resources[name]["Properties"]["OKActions"],
@@ -736,7 +850,7 @@ def test_every_alarm_notifies_the_given_topic_and_the_stack_made_email_topic() -
 
 
 def test_the_dashboard_is_valid_json_showing_decisions_by_reason_latency_and_the_alarms() -> None:
-    body = _translate()["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    body, variables = _translate()["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
     dashboard = json.loads(re.sub(r"\$\{[^}]+\}", "x", body))
     titles = [widget["properties"]["title"] for widget in dashboard["widgets"]]
     assert titles == ["Authorizer decisions by reason", "Latency (ms)", "Requests and errors", "Alarms"]
@@ -745,7 +859,16 @@ def test_the_dashboard_is_valid_json_showing_decisions_by_reason_latency_and_the
         f'SEARCH(\'{{{DEFAULT_METRICS_NAMESPACE},reason,service}} MetricName="{DECISION_METRIC}" '
         "service=\"authorizer\"', 'Sum', 60)"
     )
-    assert re.findall(r"\$\{(\w+)\.Arn\}", body) == ALARMS
+    alarms = [name.removesuffix("Arn").removesuffix(".") for name in re.findall(r"\$\{(\w+\.?Arn)\}", body)]
+    assert alarms == ALARMS
+    assert variables == {
+        "AuthorizerFunction": {"Fn::GetAtt": ["AuthorizerApp", "Outputs.AuthorizerFunctionName"]},
+        **{
+            f"{name}Arn": {"Fn::GetAtt": ["AuthorizerApp", f"Outputs.{name}Arn"]}
+            for name in ALARMS
+            if name not in API_ALARMS
+        },
+    }
 
 
 # ---- checkov: a skip only where a check truly does not apply, with its reason, listed in the README
@@ -766,7 +889,8 @@ ACCEPTED_SKIPS = {
 def _checkov_skips() -> dict[tuple[str, str], str]:
     return {
         (name, skip["id"]): skip["comment"]
-        for name, resource in load_template()["Resources"].items()
+        for template in (load_template(), _app_template(), load_template(EXAMPLE_TEMPLATE))
+        for name, resource in template["Resources"].items()
         for skip in resource.get("Metadata", {}).get("checkov", {}).get("skip", [])
     }
 
@@ -817,6 +941,8 @@ def _evaluate(value: Any, parameters: dict[str, str], conditions: dict[str, Any]
             return parameters.get(argument, value)
         if name == "Condition":
             return _evaluate(conditions[argument], parameters, conditions)
+        if name == "Fn::Sub" and isinstance(argument, str):
+            return re.sub(r"\$\{([^}]+)\}", lambda m: parameters.get(m.group(1), m.group(0)), argument)
         if name == "Fn::If":
             condition, when_true, when_false = argument
             chosen = when_true if _evaluate(conditions[condition], parameters, conditions) else when_false
@@ -828,9 +954,10 @@ def _evaluate(value: Any, parameters: dict[str, str], conditions: dict[str, Any]
 
 
 def _authorizer_variables(**parameters: str) -> dict[str, Any]:
-    """The authorizer's environment as CloudFormation sets it (a resource's Ref left as {"Ref": name})."""
-    template = load_template()
-    values = {name: str(p.get("Default", "")) for name, p in template["Parameters"].items()} | parameters
+    """The authorizer's environment as CloudFormation sets it (a resource's Ref left as {"Ref": name}), for
+    template.yaml's parameters: through the parameters it gives the nested authorizer application."""
+    template = _app_template()
+    values = _parameter_values(template, **_app_parameters(**parameters))
     variables = template["Resources"]["AuthorizerFunction"]["Properties"]["Environment"]["Variables"]
     return {name: _evaluate(value, values, template["Conditions"]) for name, value in variables.items()}
 
@@ -846,7 +973,13 @@ def _authorizer_environment(**parameters: str) -> tuple[dict[str, str], bool]:
         for name, value in _authorizer_variables(**parameters).items()
     } | {"AWS_REGION": "us-east-1"}
     (assertion,) = template["Rules"]["OneIssuerForm"]["Assertions"]
-    return environment, bool(_evaluate(assertion["Assert"], values, conditions))
+    verdict = bool(_evaluate(assertion["Assert"], values, conditions))
+    # The application refuses the same (a team nesting it gets the same rule).
+    app = _app_template()
+    (app_assertion,) = app["Rules"]["OneIssuerForm"]["Assertions"]
+    app_values = _parameter_values(app, **_app_parameters(**parameters))
+    assert bool(_evaluate(app_assertion["Assert"], app_values, app["Conditions"])) is verdict
+    return environment, verdict
 
 
 ISSUERS_JSON = json.dumps(

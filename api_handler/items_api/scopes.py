@@ -1,6 +1,7 @@
 """Which scopes each route needs, re-checked by the handler itself (defence in depth).
 
-The authorizer enforces the same table (ROUTE_SCOPES in template.yaml); a test pins the two as equal.
+The authorizer enforces the same table (ROUTE_SCOPES: AuthorizerApp's RouteScopes in template.yaml); tests
+pin the two, and openapi.yaml's security requirements, as equal.
 Declaring it here, in code, means a misconfigured route or a stale cached authorizer decision cannot
 open the data.
 """

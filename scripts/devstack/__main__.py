@@ -22,10 +22,18 @@ from devstack.control import run_command, serving_control
 from devstack.issuer import CLIENT_SCOPES, DEFAULT_AUDIENCE, dev_clients, parse_client_secrets
 from devstack.signin import USER_PERMISSIONS, dev_users, parse_user_passwords
 from devstack.stack import LocalStack, OutsideIssuerStack, StackOptions, local_stack, outside_issuer_stack
+from devstack.template import TEMPLATE_PATH
 
 
 def parse_args(argv: Sequence[str] | None) -> StackOptions:
     parser = argparse.ArgumentParser(prog="python -m devstack", description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--template",
+        type=Path,
+        default=TEMPLATE_PATH,
+        help="the SAM template to serve: template.yaml (default) or another API nesting the authorizer"
+        " application, e.g. examples/http-api/template.yaml",
+    )
     parser.add_argument("--port", type=int, help="the API's port on 127.0.0.1 (default: a free one)")
     parser.add_argument("--issuer-port", type=int, help="the issuer's port (default: a free one)")
     parser.add_argument("--ddb-port", type=int, help="DynamoDB Local's port (default: a free one)")
@@ -90,6 +98,8 @@ def parse_args(argv: Sequence[str] | None) -> StackOptions:
         parser.error(
             "--dpop allowed/required needs the REQUEST authorizer (a TOKEN one never sees the proof)"
         )
+    if not args.template.is_file():
+        parser.exit(2, f"{parser.prog}: error: --template {args.template}: no such file\n")
     try:
         client_secrets = parse_client_secrets(args.client_secret)
         dev_clients(client_secrets)  # an unknown client id fails here, as one usage line, not a traceback
@@ -112,6 +122,7 @@ def parse_args(argv: Sequence[str] | None) -> StackOptions:
         issuer_url=args.issuer,
         spa_client_id=args.spa_client_id,
         spa_port=args.spa_port,
+        template=args.template,
     )
 
 

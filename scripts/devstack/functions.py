@@ -50,6 +50,9 @@ class FunctionSpec:
     environment: dict[str, str] = field(repr=False)
     # The code of the function's layers defined in the template (Lambda: /opt/python), after code_dir.
     layer_dirs: tuple[Path, ...] = ()
+    # Its FunctionName as SAM CLI resolves it (the logical id without one). An API's authorizer in another
+    # stack (the nested authorizer application) names the function by it.
+    function_name: str = ""
 
 
 @contextmanager
@@ -120,11 +123,19 @@ def dynamic_reference_overrides(environment: Mapping[str, str]) -> dict[str, str
 def function_specs(
     stacks: list[Stack], env_overrides: EnvOverrides | None = None, root: Path = ROOT
 ) -> dict[str, FunctionSpec]:
-    """Every function of the stacks by logical id, with the environment `sam local invoke` would give it."""
+    """Every function of the stacks by logical id, with the environment `sam local invoke` would give it.
+
+    Functions of nested applications (AuthorizerApp/AuthorizerFunction) are keyed by their own logical id,
+    as `sam local invoke AuthorizerFunction` finds them; two functions of one logical id are an error.
+    """
     specs: dict[str, FunctionSpec] = {}
     with samcli_template_processing():
         functions = list(SamFunctionProvider(stacks).get_all())
     for function in functions:
+        if function.name in specs:
+            raise ValueError(
+                f"two functions named {function.name} in the template and its nested applications"
+            )
         environment = function.environment or {}
         variables = environment.get("Variables", {}) if isinstance(environment, dict) else {}
         env = EnvironmentVariables(
@@ -151,5 +162,6 @@ def function_specs(
                 for layer in function.layers
                 if layer.is_defined_within_template
             ),
+            function_name=function.functionname if isinstance(function.functionname, str) else function.name,
         )
     return specs

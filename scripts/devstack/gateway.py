@@ -28,6 +28,22 @@ Where the emulator differs from API Gateway, `CorrectedApigwService` corrects it
   * a REQUEST authorizer's event is API Gateway's: without the body (the emulator sends the whole route
     event), and its cache key is the identity sources' values (the emulator gives none for REST, so every
     caller would share one cached answer); with DPoP on, the template's TTL is 0: never cached.
+
+HTTP APIs (AWS::Serverless::HttpApi, payload format 2.0; AWS's "Working with AWS Lambda authorizers for HTTP
+APIs") differ from the emulator too, and are corrected the same way (`HTTP_API_RESPONSES`):
+  * 401/403: an authorizer failing with "Unauthorized" is 401 (the emulator: 502); `isAuthorized: false`, a
+    policy without a matching Allow, or an explicit Deny is 403 {"message":"Forbidden"} (the emulator: 403
+    with REST's "User is not authorized ..." body, and it ignores Deny); a missing identity source is 401;
+    any other authorizer failure 500.
+    HTTP APIs have no gateway responses: these bodies are fixed, and an unknown route is 404
+    {"message":"Not Found"} (the emulator: 403 "Missing Authentication Token");
+  * `$context.authorizer`: the context reaches the function as `requestContext.authorizer.lambda`, its values
+    as the authorizer returned them (no string coercion; the emulator adds principalId there, AWS does not);
+  * caching by identity source: the answer is cached per identity-source values for ReauthorizeEvery
+    (`authorizerResultTtlInSeconds`; 0 when the template sets none), for every route of the API; a cached
+    policy is evaluated against each route, a cached simple response applies to every route (which is why
+    the example sets the TTL to 0 with simple responses); the emulator never caches;
+  * simple responses: `isAuthorized` must be a boolean, else 500 (the authorizer's answer is invalid).
 """
 
 from __future__ import annotations
@@ -49,6 +65,7 @@ from samcli.lib.intrinsic_resolver.intrinsic_property_resolver import IntrinsicR
 from samcli.lib.intrinsic_resolver.intrinsics_symbol_table import IntrinsicsSymbolTable
 from samcli.lib.providers.api_provider import ApiProvider
 from samcli.lib.providers.provider import Api, Stack
+from samcli.lib.providers.sam_function_provider import SamFunctionProvider
 from samcli.lib.utils.stream_writer import StreamWriter
 from samcli.local.apigw.authorizers.lambda_authorizer import LambdaAuthorizer
 from samcli.local.apigw.event_constructor import construct_v1_event
@@ -69,6 +86,12 @@ LOG = logging.getLogger("devstack.gateway")
 INVOKE_ACTION = "execute-api:Invoke"
 # API Gateway's default for an authorizer without ReauthorizeEvery (AuthorizerResultTtlInSeconds).
 DEFAULT_AUTHORIZER_TTL = 300
+# An HTTP API authorizer without ReauthorizeEvery: caching off (AuthorizerResultTtlInSeconds unset).
+DEFAULT_HTTP_AUTHORIZER_TTL = 0
+API_TYPES = {
+    "AWS::Serverless::Api": DEFAULT_AUTHORIZER_TTL,
+    "AWS::Serverless::HttpApi": DEFAULT_HTTP_AUTHORIZER_TTL,
+}
 # Lambda's synchronous invocation payload limit (RequestEntityTooLargeException above it).
 MAX_INVOKE_PAYLOAD_BYTES = 6 * 1024 * 1024
 
@@ -223,6 +246,25 @@ RESPONSE_DEFAULTS: dict[str, tuple[int, str | None]] = {
 }
 
 
+# HTTP APIs answer with fixed bodies (they have no gateway responses to define them).
+HTTP_API_RESPONSES: dict[str, tuple[int, str]] = {
+    "UNAUTHORIZED": (401, "Unauthorized"),
+    "ACCESS_DENIED": (403, "Forbidden"),
+    "MISSING_AUTHENTICATION_TOKEN": (404, "Not Found"),
+    "REQUEST_TOO_LARGE": (413, "Request Entity Too Large"),
+    "AUTHORIZER_FAILURE": (500, "Internal Server Error"),
+    "AUTHORIZER_CONFIGURATION_ERROR": (500, "Internal Server Error"),
+}
+
+
+def render_http_api_response(response_type: str) -> Response:
+    """Answer as an HTTP API does for `response_type`: its fixed status and {"message": ...}."""
+    status, message = HTTP_API_RESPONSES[response_type]
+    response = Response(json.dumps({"message": message}), status=status, content_type="application/json")
+    response.devstack_final = True  # type: ignore[attr-defined]  # shaped already: see _default_5xx
+    return response
+
+
 def _static_header_value(value: object) -> str | None:
     # Static header values are quoted ('value'); mapped ones (method.request.header.X) are not supported here.
     text = str(value)
@@ -315,13 +357,14 @@ class GatewaySettings:
                 ),
             )
             for resource in (template.get("Resources") or {}).values():
-                if resource.get("Type") != "AWS::Serverless::Api":
+                if resource.get("Type") not in API_TYPES:
                     continue
+                default_ttl = API_TYPES[resource["Type"]]
                 props = resolver.intrinsic_property_resolver(
                     resource.get("Properties") or {}, ignore_errors=False
                 )
                 for name, authorizer in ((props.get("Auth") or {}).get("Authorizers") or {}).items():
-                    ttl = (authorizer.get("Identity") or {}).get("ReauthorizeEvery", DEFAULT_AUTHORIZER_TTL)
+                    ttl = (authorizer.get("Identity") or {}).get("ReauthorizeEvery", default_ttl)
                     ttls[name] = int(ttl)
                 responses.update(parse_gateway_responses(props.get("GatewayResponses") or {}))
         return cls(authorizer_ttls=ttls, gateway_responses=responses)
@@ -333,13 +376,27 @@ class GatewaySettings:
 class CorrectedApigwService(LocalApigwService):  # type: ignore[misc]  # samcli's class is untyped
     """LocalApigwService with the authorizer semantics and gateway responses of API Gateway (REST APIs)."""
 
-    def __init__(self, api: Api, lambda_runner: LambdaRunner, settings: GatewaySettings, port: int):
+    def __init__(
+        self,
+        api: Api,
+        lambda_runner: LambdaRunner,
+        settings: GatewaySettings,
+        port: int,
+        function_names: Mapping[str, str] | None = None,
+    ):
         super().__init__(api=api, lambda_runner=lambda_runner, port=port, host=LOOPBACK)
         self.settings = settings
+        # FunctionName -> logical id: an API's authorizer in another stack (the nested authorizer
+        # application) names its function by FunctionName; runners know functions by logical id.
+        self.function_names = dict(function_names or {})
         self.authorizer_cache = AuthorizerCache()
         self.authorizer_invocations: Counter[str] = Counter()
+        # An HTTP API's answers (HTTP_API_RESPONSES); a template with REST routes keeps REST's.
+        self.http_api = bool(api.routes) and all(route.event_type == Route.HTTP for route in api.routes)
 
     def _answer(self, response_type: str, reason: str, message: str | None = None) -> GatewayAnswer:
+        if self.http_api:
+            return GatewayAnswer(render_http_api_response(response_type), reason)
         response = render_gateway_response(self.settings.gateway_responses, response_type, message)
         return GatewayAnswer(response, reason)
 
@@ -361,6 +418,10 @@ class CorrectedApigwService(LocalApigwService):  # type: ignore[misc]  # samcli'
         # keeping their status; the function's answers (service_response) and ours are final already.
         if response.status_code < 500 or getattr(response, "devstack_final", False):
             return response
+        if self.http_api:
+            shaped_http: Response = render_http_api_response("AUTHORIZER_FAILURE")
+            shaped_http.status_code = response.status_code
+            return shaped_http
         definition = self.settings.gateway_responses.get("DEFAULT_5XX") or GatewayResponse()
         body = (definition.template or '{"message":$context.error.messageString}').replace(
             "$context.error.messageString", json.dumps("Internal server error")
@@ -376,6 +437,8 @@ class CorrectedApigwService(LocalApigwService):  # type: ignore[misc]  # samcli'
         return response
 
     def _unknown_route_response(self) -> Response:
+        if self.http_api:
+            return render_http_api_response("MISSING_AUTHENTICATION_TOKEN")
         return render_gateway_response(self.settings.gateway_responses, "MISSING_AUTHENTICATION_TOKEN")
 
     def _get_current_route(self, flask_request: Any) -> Route:
@@ -463,6 +526,9 @@ class CorrectedApigwService(LocalApigwService):  # type: ignore[misc]  # samcli'
         if answer is None:
             answer = self._call_authorizer(lambda_authorizer, auth_lambda_event)
             self.authorizer_cache.put(name, identity, answer, ttl)
+        if route.event_type == Route.HTTP:
+            self._authorize_http_route(lambda_authorizer, answer, method_arn, route_lambda_event)
+            return
 
         decision = evaluate_policy(answer["policyDocument"], method_arn)
         if decision is Decision.EXPLICIT_DENY:
@@ -478,6 +544,23 @@ class CorrectedApigwService(LocalApigwService):  # type: ignore[misc]  # samcli'
         context = {k: _context_string(v) for k, v in (answer.get("context") or {}).items()}
         context["principalId"] = answer["principalId"]
         route_lambda_event.setdefault("requestContext", {})["authorizer"] = context
+
+    def _authorize_http_route(
+        self,
+        lambda_authorizer: LambdaAuthorizer,
+        answer: Mapping[str, Any],
+        method_arn: str,
+        route_lambda_event: dict[str, Any],
+    ) -> None:
+        """An HTTP API's verdict on a (possibly cached) answer: simple response or IAM policy."""
+        if lambda_authorizer.use_simple_response:
+            if answer["isAuthorized"] is not True:
+                raise self._answer("ACCESS_DENIED", "isAuthorized false")
+        elif evaluate_policy(answer["policyDocument"], method_arn) is not Decision.ALLOW:
+            raise self._answer("ACCESS_DENIED", f"no Allow (or a Deny) for {method_arn}")
+        # Payload 2.0: the context under "lambda", values as returned (HTTP APIs do not coerce them).
+        context = dict(answer.get("context") or {})
+        route_lambda_event.setdefault("requestContext", {})["authorizer"] = {"lambda": context}
 
     @staticmethod
     def _identity_value(lambda_authorizer: LambdaAuthorizer, auth_lambda_event: Mapping[str, Any]) -> str:
@@ -495,8 +578,9 @@ class CorrectedApigwService(LocalApigwService):  # type: ignore[misc]  # samcli'
         """Invoke the authorizer: its answer if it is a well-formed policy, else the gateway's answer."""
         self.authorizer_invocations[lambda_authorizer.authorizer_name] += 1
         runner: LambdaRunner = self.lambda_runner
+        function = self.function_names.get(lambda_authorizer.lambda_name, lambda_authorizer.lambda_name)
         try:
-            raw = runner.invoke_raw(lambda_authorizer.lambda_name, json.dumps(event, sort_keys=True).encode())
+            raw = runner.invoke_raw(function, json.dumps(event, sort_keys=True).encode())
         except FunctionNotFound:
             missing = lambda_authorizer.lambda_name
             raise self._answer("AUTHORIZER_CONFIGURATION_ERROR", f"no function {missing}") from None
@@ -509,7 +593,12 @@ class CorrectedApigwService(LocalApigwService):  # type: ignore[misc]  # samcli'
             if answer.get("errorMessage") == "Unauthorized":
                 raise self._answer("UNAUTHORIZED", "authorizer answered Unauthorized")
             raise self._answer("AUTHORIZER_FAILURE", "authorizer failed")
-        if not _is_policy_answer(answer):
+        if lambda_authorizer.use_simple_response:
+            if not _is_simple_answer(answer):
+                raise self._answer(
+                    "AUTHORIZER_CONFIGURATION_ERROR", "authorizer answer is not a simple response"
+                )
+        elif not _is_policy_answer(answer):
             raise self._answer("AUTHORIZER_CONFIGURATION_ERROR", "authorizer answer is not a policy")
         return dict(answer)
 
@@ -527,6 +616,13 @@ def _is_policy_answer(answer: object) -> bool:
     )
 
 
+def _is_simple_answer(answer: object) -> bool:
+    # An HTTP API simple response: {"isAuthorized": true|false, "context": {...}}.
+    if not isinstance(answer, dict) or not isinstance(answer.get("isAuthorized"), bool):
+        return False
+    return isinstance(answer.get("context") or {}, dict)
+
+
 def _context_string(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -541,7 +637,15 @@ def build_gateway(stacks: list[Stack], runner: LambdaRunner, port: int) -> Corre
     with samcli_template_processing():
         api = ApiProvider(stacks, cwd=str(ROOT)).api
         settings = GatewaySettings.from_stacks(stacks)
-    service = CorrectedApigwService(api=api, lambda_runner=runner, settings=settings, port=port)
+        functions = list(SamFunctionProvider(stacks).get_all())
+    names = {
+        function.functionname: function.name
+        for function in functions
+        if isinstance(function.functionname, str) and function.functionname != function.name
+    }
+    service = CorrectedApigwService(
+        api=api, lambda_runner=runner, settings=settings, port=port, function_names=names
+    )
     service.create()
     return service
 

@@ -25,7 +25,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import IO, Any
 
-from devstack.build import host_build
+from devstack.build import built_function, host_build
 from devstack.dynamodb_local import dynamodb_local
 from devstack.functions import (
     EnvOverrides,
@@ -92,7 +92,7 @@ def invocation(
     if function_name not in specs:
         raise KeyError(f"no function {function_name!r} in template.yaml (functions: {', '.join(specs)})")
     spec = specs[function_name]
-    code_dir = host_build() / function_name if built else spec.code_dir
+    code_dir = built_function(host_build(), function_name) if built else spec.code_dir
     with sidecars({function_name: spec}) as live:
         spec = function_specs(stacks, _merge(env_overrides, live))[function_name]
         spec = dataclasses.replace(spec, code_dir=code_dir)

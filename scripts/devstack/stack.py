@@ -7,6 +7,8 @@ slow it: devstack.issuer_process); DynamoDB Local and the function runtimes are 
 
 from __future__ import annotations
 
+import json
+import re
 import shlex
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
@@ -24,11 +26,12 @@ from devstack.issuer_process import IssuerProcess
 from devstack.lambda_rie import RieFunction, check_runtime
 from devstack.servers import RunningServer, start_wsgi
 from devstack.spa import WEBAPP_CLIENT_ID, LateApp, SpaSettings, create_spa_app, load_webapp_module
-from devstack.template import route_scopes
+from devstack.template import TEMPLATE_PATH, route_scopes
 from token_revocation.entries import Kind, Revocation
 
 AUTHORIZER_FUNCTION = "AuthorizerFunction"
 API_FUNCTION = "ApiFunction"
+TABLE_TYPE = "AWS::DynamoDB::Table"
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,11 @@ class StackOptions:
     issuer_url: str | None = None
     spa_client_id: str = "dev-spa"
     spa_port: int | None = None
+    # The SAM template served (`--template`): ours, or another API nesting the authorizer application
+    # (examples/http-api/template.yaml).
+    template: Path = TEMPLATE_PATH
+    # Further template parameters (as --parameter-overrides), e.g. the example's AuthorizerResponse.
+    parameter_overrides: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -67,6 +75,7 @@ class LocalStack:
     gateway: RunningGateway
     spa: RunningServer
     webapp: RunningServer
+    template: Path = TEMPLATE_PATH
 
     @property
     def spa_url(self) -> str:
@@ -104,6 +113,7 @@ class LocalStack:
             self.specs[AUTHORIZER_FUNCTION].environment.get("DPOP", "off"),
             self.spa_url,
             self.webapp_url,
+            template=self.template,
         )
 
 
@@ -129,6 +139,7 @@ def template_parameters(issuer_url: str, audience: str, options: StackOptions) -
         params["AuthorizerType"] = "REQUEST"
     if options.authorizer_type is not None:
         params["AuthorizerType"] = options.authorizer_type
+    params.update(options.parameter_overrides)
     return params
 
 
@@ -159,7 +170,7 @@ def local_stack(options: StackOptions | None = None, log_sink: IO[str] | None = 
         spa_settings.authority = issuer.config.issuer
         spa_settings.audience = issuer.config.audience
         spa_settings.api = gateway.url
-        spa_settings.scopes = route_scopes()
+        spa_settings.scopes = route_scopes(options.template.resolve())
         webapp_module = load_webapp_module()
         webapp_holder.app = webapp_module.create_webapp(
             webapp_module.WebAppSettings(
@@ -171,7 +182,7 @@ def local_stack(options: StackOptions | None = None, log_sink: IO[str] | None = 
                 scopes=spa_settings.scopes,
             )
         )
-        yield LocalStack(issuer, dynamodb, table_name, specs, runner, gateway, spa, webapp)
+        yield LocalStack(issuer, dynamodb, table_name, specs, runner, gateway, spa, webapp, options.template)
 
 
 @dataclass
@@ -233,7 +244,7 @@ def outside_issuer_stack(
         parameters = template_parameters(options.issuer_url, options.audience, options)
         dynamodb, table_name, specs, runner, gateway = start_backend(cleanup, parameters, options, log_sink)
         spa_settings.api = gateway.url
-        spa_settings.scopes = route_scopes()
+        spa_settings.scopes = route_scopes(options.template.resolve())
         yield OutsideIssuerStack(
             options.issuer_url,
             options.audience,
@@ -259,26 +270,31 @@ def start_backend(
         dynamodb_local(options.ddb_port, options.persist, supervise=True, log_sink=log_sink)
     )
 
-    stacks = load_stacks(parameters)
-    # First resolve the template's own values, then point the handler at DynamoDB Local.
+    template = options.template.resolve()
+    stacks = load_stacks(parameters, template)
+    # First resolve the template's own values, then point the functions at DynamoDB Local: every table
+    # a function's environment names (SAM CLI resolves a table's Ref to its logical id) is created
+    # there, and that function's DYNAMODB_ENDPOINT_URL points at it. For template.yaml: ItemsTable and
+    # IdempotencyTable (ApiFunction), and with DPoP on the authorizer's DPoPReplayTable.
     template_specs = function_specs(stacks)
-    table_name = template_specs[API_FUNCTION].environment["TABLE_NAME"]
-    idempotency_table = template_specs[API_FUNCTION].environment["IDEMPOTENCY_TABLE_NAME"]
+    tables = {
+        logical_id
+        for stack in stacks
+        for logical_id, resource in (stack.template_dict.get("Resources") or {}).items()
+        if resource.get("Type") == TABLE_TYPE
+    }
     overrides = {name: dynamic_reference_overrides(spec.environment) for name, spec in template_specs.items()}
-    overrides[API_FUNCTION]["DYNAMODB_ENDPOINT_URL"] = dynamodb.endpoint_url
-    # With DPoP on, the authorizer's jti replay table (DPOP_REPLAY_TABLE) lives in DynamoDB Local too.
-    replay_table = template_specs[AUTHORIZER_FUNCTION].environment.get("DPOP_REPLAY_TABLE", "")
-    # The revocation list both functions read (docs/revocation.md, "Revoking access") lives there as well.
-    revocation_table = template_specs[AUTHORIZER_FUNCTION].environment.get("REVOCATION_TABLE", "")
-    if replay_table or revocation_table:
-        overrides[AUTHORIZER_FUNCTION]["DYNAMODB_ENDPOINT_URL"] = dynamodb.endpoint_url
+    used_tables: set[str] = set()
+    for name, spec in template_specs.items():
+        named = {value for value in spec.environment.values() if value in tables}
+        if named:
+            overrides[name]["DYNAMODB_ENDPOINT_URL"] = dynamodb.endpoint_url
+            used_tables |= named
     specs = function_specs(stacks, overrides)
-    dynamodb.create_table(table_name)
-    dynamodb.create_table(idempotency_table, "IdempotencyTable")
-    if replay_table:
-        dynamodb.create_table(replay_table, "DPoPReplayTable")
-    if revocation_table:
-        dynamodb.create_table(revocation_table, "RevocationTable")
+    for logical_id in sorted(used_tables):
+        dynamodb.create_table(logical_id, logical_id, template)
+    api_environment = template_specs[API_FUNCTION].environment if API_FUNCTION in template_specs else {}
+    table_name = api_environment.get("TABLE_NAME", "")
 
     functions: dict[str, RieFunction] = {}
     for name, spec in specs.items():
@@ -296,11 +312,13 @@ def start_backend(
     return dynamodb, table_name, specs, runner, gateway
 
 
-def _route_curl(method: str, path: str, base: str) -> str:
-    url = base.rstrip("/") + path.replace("{id}", "$ITEM_ID")
+def _route_curl(method: str, path: str, base: str, items_api: bool = True) -> str:
+    # The items API's ids come from its POST answer; another API's path parameters get a sample value.
+    url = base.rstrip("/") + re.sub(r"\{[^}]+\}", "$ITEM_ID" if items_api else "example", path)
     auth = '-H "Authorization: Bearer $TOKEN"'
     if method == "POST":
-        body = shlex.quote('{"name": "first item", "description": "made with curl"}')
+        item = {"name": "first item", "description": "made with curl"} if items_api else {}
+        body = shlex.quote(json.dumps(item))
         return f'curl -s -X POST {auth} -H "Content-Type: application/json" -d {body} "{url}"'
     flag = "" if method == "GET" else f"-X {method} "
     return f'curl -s {flag}{auth} "{url}"'
@@ -312,21 +330,24 @@ def usage(
     dpop: str = "off",
     spa_url: str | None = None,
     webapp_url: str | None = None,
+    *,
+    template: Path = TEMPLATE_PATH,
 ) -> str:
     """What `python -m devstack` prints once everything is up."""
+    items_api = template.resolve() == TEMPLATE_PATH
     admin = issuer.config.clients["dev-admin"]
     extract = "python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])'"
     token = (
         f"TOKEN=$(curl -s -u {admin.client_id}:{admin.client_secret} -d grant_type=client_credentials "
         f'-d audience={shlex.quote(issuer.config.audience)} "{issuer.token_endpoint}" | {extract})'
     )
-    routes = [route.split(" ", 1) for route in route_scopes()]
+    routes = [route.split(" ", 1) for route in route_scopes(template.resolve())]
     order = {"POST": 0, "GET": 1, "DELETE": 2}
     routes.sort(key=lambda r: (r[1] != "/me", "{" in r[1], order.get(r[0], 3)))
     calls: list[str] = []
     for method, path in routes:
-        calls.append(_route_curl(method, path, api_url))
-        if method == "POST":
+        calls.append(_route_curl(method, path, api_url, items_api))
+        if method == "POST" and items_api:
             calls.append("ITEM_ID=...   # the id in the POST answer")
     client = (
         f".venv/bin/python examples/items_client.py --api {api_url.rstrip('/')} "
@@ -350,9 +371,15 @@ def usage(
             f"  {token}",
             *(f"  {call}" for call in calls),
             "",
-            "Or with the example client (Authlib; it gets and renews the token itself):",
-            f"  {client} me",
-            f"  {client} create 'first item'",
+            *(
+                [
+                    "Or with the example client (Authlib; it gets and renews the token itself):",
+                    f"  {client} me",
+                    f"  {client} create 'first item'",
+                ]
+                if items_api
+                else []
+            ),
             *(
                 [
                     "",
@@ -363,7 +390,12 @@ def usage(
                 if dpop != "off"
                 else []
             ),
-            *(signin_lines(api_url, issuer, spa_url, webapp_url) if spa_url and webapp_url else []),
+            # The sign-in apps (SPA, web app, native client) are the items API's clients.
+            *(
+                signin_lines(api_url, issuer, spa_url, webapp_url)
+                if spa_url and webapp_url and items_api
+                else []
+            ),
             "",
             "Press Ctrl-C to stop.",
         ]

@@ -32,7 +32,9 @@ def load(name: str) -> Any:
 
 
 def test_sam_build_fetches_native_code_for_the_architecture_passed(sam: Sam, built: Path) -> None:
-    libraries = sorted((built / "AuthorizerFunction").glob("cryptography/hazmat/bindings/_rust*.so"))
+    # The authorizer is built in its nested application's folder (AuthorizerApp).
+    function = built / "AuthorizerApp" / "AuthorizerFunction"
+    libraries = sorted(function.glob("cryptography/hazmat/bindings/_rust*.so"))
 
     assert libraries, "cryptography's native module is missing from the build"
     header = libraries[0].read_bytes()[:20]
@@ -82,6 +84,11 @@ def test_readme_docker_section_shows_exactly_the_commands_these_tests_run(sam: S
         f"sam local invoke ApiFunction -e events/api-create-item.json --docker-network {DOCKER_NETWORK}"
         " --parameter-overrides Architecture=$ARCH",
         "sam local start-api --parameter-overrides Architecture=$ARCH",
+        "sam build --template examples/http-api/template.yaml --build-dir .aws-sam/http-api"
+        " --parameter-overrides Architecture=$ARCH",
+        "sam local start-api --template .aws-sam/http-api/template.yaml --port 3001"
+        f" --env-vars events/env.json --docker-network {DOCKER_NETWORK}"
+        " --parameter-overrides Architecture=$ARCH",
         "source .venv/bin/activate",
         'curl -H "Authorization: Bearer $(python -m devstack.make_events --token)" http://127.0.0.1:3000/items',
         "python -m devstack.docker_local down",

@@ -57,7 +57,7 @@ def wait_until_answering(process: subprocess.Popen[bytes], url: str, log: Path |
 def api_url(sam: Sam, built: Path, dynamodb: str) -> Iterator[str]:
     """`sam local start-api --parameter-overrides Architecture=$ARCH`, until it answers; stopped after."""
     port = free_port()
-    command = [*sam.command("sam local start-api"), "--port", str(port)]
+    command = [*sam.command("sam local start-api --parameter-overrides"), "--port", str(port)]
     log = (ROOT / ".local" / "start-api.log").open("w", encoding="utf-8")
     process = subprocess.Popen(
         command, cwd=ROOT, env=sam.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
@@ -183,7 +183,7 @@ def test_ctrl_c_stops_start_api_and_removes_its_warm_containers(sam: Sam, built:
     before = lambda_containers()
     port = free_port()
     process = subprocess.Popen(
-        [*sam.command("sam local start-api"), "--port", str(port)],
+        [*sam.command("sam local start-api --parameter-overrides"), "--port", str(port)],
         cwd=ROOT,
         env=sam.env,
         stdout=subprocess.DEVNULL,
