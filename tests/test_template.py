@@ -29,6 +29,8 @@ from oauth_authorizer.settings import (
 )
 from oauth_authorizer.telemetry import DECISION_METRIC, Telemetry
 
+# The nested authorizer's grant on template.yaml's revocation list (here the table's name is its logical id).
+REVOCATION_TABLE_ARN = "arn:aws:dynamodb:us-east-1:${AWS::AccountId}:table/RevocationTable"
 REQUIRED_PARAMETERS = {"Issuer": "https://tenant.example.auth0.com/", "Audience": "https://items.example.com"}
 
 
@@ -58,7 +60,12 @@ def _app_parameters(**parameters: str) -> dict[str, str]:
     template = load_template()
     values = _parameter_values(template, **parameters)
     passed = template["Resources"]["AuthorizerApp"]["Properties"]["Parameters"]
-    return {name: str(_evaluate(value, values, template["Conditions"])) for name, value in passed.items()}
+    evaluated = {name: _evaluate(value, values, template["Conditions"]) for name, value in passed.items()}
+    # A resource's Ref (RevocationTable) stands for its physical name: here, its logical id.
+    return {
+        name: value["Ref"] if isinstance(value, dict) and set(value) == {"Ref"} else str(value)
+        for name, value in evaluated.items()
+    }
 
 
 def _translate_one(template: dict[str, Any], parameters: dict[str, str]) -> dict[str, Any]:
@@ -81,7 +88,17 @@ def _translate(**parameters: str) -> dict[str, Any]:
     """template.yaml's resources and the nested authorizer application's, each translated by SAM (the
     application with the parameters template.yaml gives it); no logical id is in both."""
     parent = _translate_one(load_template(), {**REQUIRED_PARAMETERS, **parameters})
-    application = _translate_one(_app_template(), _app_parameters(**(REQUIRED_PARAMETERS | parameters)))
+    app_parameters = _app_parameters(**(REQUIRED_PARAMETERS | parameters))
+    application = _translate_one(_app_template(), app_parameters)
+    # Without the resources CloudFormation leaves out (the application's own revocation list: template.yaml
+    # gives it one), as the translator keeps every resource and its Condition.
+    conditions = _app_template()["Conditions"]
+    values = _parameter_values(_app_template(), **app_parameters)
+    application = {
+        name: resource
+        for name, resource in application.items()
+        if "Condition" not in resource or _evaluate(conditions[resource["Condition"]], values, conditions)
+    }
     assert not set(parent) & set(application)
     return parent | application
 
@@ -240,7 +257,8 @@ def test_authorizer_role_has_no_aws_permissions_beyond_its_own_logs_and_reading_
             "Sid": "RevocationTableRead",
             "Effect": "Allow",
             "Action": ["dynamodb:Scan"],
-            "Resource": {"Fn::GetAtt": ["RevocationTable", "Arn"]},
+            # the list template.yaml gives the application (its RevocationTable), by name
+            "Resource": REVOCATION_TABLE_ARN,
         },
     ]
 
@@ -263,7 +281,7 @@ def test_with_dpop_the_authorizer_may_only_put_items_into_the_replay_table(dpop:
             "Sid": "RevocationTableRead",
             "Effect": "Allow",
             "Action": ["dynamodb:Scan"],
-            "Resource": {"Fn::GetAtt": ["RevocationTable", "Arn"]},
+            "Resource": REVOCATION_TABLE_ARN,
         },
     ]
 
@@ -815,7 +833,7 @@ API_ALARMS = ["Api5xxRateAlarm", "LambdaThrottlesAlarm"]
 
 
 def test_every_alarm_notifies_the_given_topic_and_the_stack_made_email_topic() -> None:
-    resources = _translate()
+    resources = _translate(AlarmEmail="ops@example.com")
     assert sorted(n for n, r in resources.items() if r["Type"] == "AWS::CloudWatch::Alarm") == sorted(ALARMS)
     topic_arn = {"Fn::If": ["HasAlarmTopicArn", {"Ref": "AlarmTopicArn"}, {"Ref": "AWS::NoValue"}]}
     # One email topic, made by the authorizer application; the API's alarms notify it through its output.

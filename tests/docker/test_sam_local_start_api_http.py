@@ -1,7 +1,8 @@
-"""`sam local start-api` on the example HTTP API (examples/http-api), as the README's Docker section shows it
-(on a free port instead of 3001): the authorizer application nested from its local path, found by SAM CLI
-through the function name the example gives it, with events/env.json's issuer and key set. Each answer is
-checked, including where SAM CLI's HTTP API emulation differs from API Gateway (the README lists those)."""
+"""`sam local start-api` on the example HTTP API (examples/http-api), as the Docker section of
+docs/local-development.md shows it (on a free port instead of 3001): the authorizer application nested from
+its local path, found by SAM CLI through the function name the example gives it, with events/env.json's
+issuer and key set. Each answer is checked, including where SAM CLI's HTTP API emulation differs from API
+Gateway (that page lists those)."""
 
 from __future__ import annotations
 
@@ -26,11 +27,11 @@ NOT_AUTHORIZED = {"message": "User is not authorized to access this resource"}
 
 @pytest.fixture(scope="module")
 def http_api_url(sam: Sam, dynamodb: str) -> Iterator[str]:
-    """The README's example build, then its start-api until it answers; stopped after."""
+    """The page's example build, then its start-api until it answers; stopped after."""
     built = sam.run(sam.command("sam build --template examples/http-api/template.yaml"), timeout=600)
     assert built.returncode == 0, built.stdout + built.stderr
     port = free_port()
-    # The README's port (3001) replaced by a free one.
+    # The page's port (3001) replaced by a free one.
     command = [str(port) if arg == "3001" else arg for arg in sam.command("sam local start-api --template")]
     assert str(port) in command
     log_path = ROOT / ".local" / "start-api-http.log"
@@ -60,7 +61,7 @@ def http_api_url(sam: Sam, dynamodb: str) -> Iterator[str]:
         log.close()
 
 
-def test_the_readme_builds_the_nested_authorizer_with_the_example(sam: Sam, http_api_url: str) -> None:
+def test_the_docs_build_the_nested_authorizer_with_the_example(sam: Sam, http_api_url: str) -> None:
     build = ROOT / ".aws-sam" / "http-api"
     assert (build / "AuthorizerApp" / "AuthorizerFunction" / "app.py").is_file()
     assert (build / "ReportsFunction" / "app.py").is_file()
@@ -83,7 +84,8 @@ def test_a_route_the_token_has_the_scope_for_answers_and_one_it_lacks_does_not(h
     listed = api_call(http_api_url, "GET", "/reports", token=token)
 
     assert created.status == 200, created.body
-    # API Gateway's HTTP API answers 403 {"message": "Forbidden"}; the emulator's body is REST's (README).
+    # API Gateway's HTTP API answers 403 {"message": "Forbidden"}; the emulator's body is REST's
+    # (docs/local-development.md lists the differences).
     assert (listed.status, listed.json()) == (403, NOT_AUTHORIZED)
 
 
