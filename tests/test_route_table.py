@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import shlex
+import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
+from docs_pages import command_blocks
 
 from devstack.route_table import RouteTableError, load_document, main, route_table, route_table_json
 from devstack.template import ROOT, route_scopes
@@ -153,3 +156,18 @@ def test_the_command_writes_the_table_to_a_file(tmp_path: Path) -> None:
 
     assert main([str(ROOT / "openapi.yaml"), "--output", str(out)]) == 0
     assert json.loads(out.read_text(encoding="utf-8")) == route_scopes()
+
+
+def test_the_attaching_pages_route_table_commands_print_the_tables_the_templates_hold() -> None:
+    # GIVEN the commands of docs/attaching.md's "route table from OpenAPI" block, as written
+    (block,) = [b for b in command_blocks(ROOT / "docs" / "attaching.md") if "make route-table" in b.text]
+    lines = [line.split("#", 1)[0].strip() for line in block.text.splitlines() if line.strip()]
+    assert lines == ["make route-table", "make route-table OPENAPI=examples/http-api/openapi.yaml"]
+    # WHEN each runs
+    printed = [
+        subprocess.run(shlex.split(line), cwd=ROOT, capture_output=True, text=True, check=True).stdout
+        for line in lines
+    ]
+    # THEN the first prints exactly template.yaml's RouteScopes, the second the example's route_scopes.json
+    assert json.loads(printed[0]) == route_scopes()
+    assert printed[1] == (ROOT / "examples" / "http-api" / "route_scopes.json").read_text(encoding="utf-8")
