@@ -685,7 +685,8 @@ def test_api_gateway_logging_role_is_created_by_default_and_outlives_the_stack()
 
 
 def _emitted_lines(level: int) -> list[dict[str, Any]]:
-    """The authorizer's own decision lines (a 401 for a dead JWKS, and an allow) at a log level."""
+    """The authorizer's own decision lines (a 401 for a dead JWKS, one for an unreadable revocation list, and
+    an allow) at a log level."""
     stream = io.StringIO()
     logger = logging.Logger("authorizer-test", level=level)
     logger.addHandler(logging.StreamHandler(stream))
@@ -696,6 +697,7 @@ def _emitted_lines(level: int) -> list[dict[str, Any]]:
         logger=logger,
     )
     telemetry.rejected(Reason.JWKS_UNAVAILABLE, LambdaContext(), "request-1", "key set unavailable")
+    telemetry.rejected(Reason.REVOCATION_UNAVAILABLE, LambdaContext(), "request-3", "list unreadable")
     telemetry.decided(
         Reason.ALLOWED,
         LambdaContext(),
@@ -727,19 +729,28 @@ def _returned_expression(alarm: dict[str, Any]) -> str:
     return expression
 
 
-def test_the_jwks_alarm_watches_the_decision_metric_exactly_as_telemetry_emits_it() -> None:
-    line = next(line for line in _emitted_lines(logging.INFO) if line.get("reason") == "jwks_unavailable")
+@pytest.mark.parametrize(
+    ("alarm_name", "reason"),
+    [
+        ("JwksUnavailableAlarm", Reason.JWKS_UNAVAILABLE),
+        ("RevocationUnavailableAlarm", Reason.REVOCATION_UNAVAILABLE),
+    ],
+)
+def test_the_fail_closed_alarms_watch_the_decision_metric_exactly_as_telemetry_emits_it(
+    alarm_name: str, reason: Reason
+) -> None:
+    line = next(line for line in _emitted_lines(logging.INFO) if line.get("reason") == reason.value)
     (directive,) = line["_aws"]["CloudWatchMetrics"]
     (dimension_set,) = directive["Dimensions"]
     (metric,) = directive["Metrics"]
-    alarm = _alarm("JwksUnavailableAlarm")
+    alarm = _alarm(alarm_name)
 
     namespace = _evaluate(alarm["Namespace"], _parameter_values(_app_template()), {})
     assert (namespace, alarm["MetricName"]) == (directive["Namespace"], metric["Name"])
     assert (namespace, alarm["MetricName"]) == (DEFAULT_METRICS_NAMESPACE, DECISION_METRIC)
     # CloudWatch matches a metric on its whole dimension set: names and values both.
     assert _dimensions(alarm) == {name: line[name] for name in dimension_set}
-    assert _dimensions(alarm) == {"service": "authorizer", "reason": Reason.JWKS_UNAVAILABLE.value}
+    assert _dimensions(alarm) == {"service": "authorizer", "reason": reason.value}
     assert (alarm["Statistic"], alarm["ComparisonOperator"], alarm["Threshold"]) == (
         "Sum",
         "GreaterThanThreshold",
@@ -755,7 +766,7 @@ def test_the_decision_line_filter_matches_every_decision_line_at_any_log_level(l
     assert metric_filter["FilterPattern"] == f"{{ $.{DECISION_METRIC} = 1 }}"
     lines = _emitted_lines(level)
 
-    assert [line.get(DECISION_METRIC) for line in lines] == [1, 1]
+    assert [line.get(DECISION_METRIC) for line in lines] == [1, 1, 1]
 
 
 def test_the_authorizer_errors_alarm_counts_invocations_that_wrote_no_decision_line() -> None:
@@ -824,6 +835,7 @@ def test_the_duration_alarm_watches_the_authorizers_p99_against_its_parameter() 
 ALARMS = [
     "AuthorizerErrorsAlarm",
     "JwksUnavailableAlarm",
+    "RevocationUnavailableAlarm",
     "Api5xxRateAlarm",
     "LambdaThrottlesAlarm",
     "AuthorizerDurationAlarm",
