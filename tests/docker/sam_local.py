@@ -5,10 +5,17 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import signal
 import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from devstack.client import http
+from devstack.ports import LOOPBACK
 from devstack.template import ROOT
 
 LAMBDA_IMAGE_REPO = "public.ecr.aws/lambda/python"
@@ -92,3 +99,41 @@ def readme_command(prefix: str) -> list[str]:
     """The one command of the page starting with `prefix`, split into arguments."""
     (line,) = [command for command in readme_docker_commands() if command.startswith(prefix)]
     return shlex.split(line)
+
+
+def wait_until_answering(process: subprocess.Popen[bytes], url: str, log: Path | None = None) -> None:
+    """Until `url` answers anything over HTTP (sam local start-api is up), at most 180 s."""
+    deadline = time.monotonic() + 180
+    while True:
+        assert process.poll() is None, (
+            log.read_text(encoding="utf-8") if log else "sam local start-api exited"
+        )
+        try:
+            http("GET", url)
+            return
+        except OSError:
+            assert time.monotonic() < deadline, "sam local start-api did not answer in 180 s"
+            time.sleep(1)
+
+
+@contextmanager
+def start_api(sam: Sam, command: list[str], port: int, log_name: str, probe: str) -> Iterator[str]:
+    """`command` (a `sam local start-api` on `port`) in its own process group, its output in .local/LOG_NAME,
+    until GET `probe` answers; the API's URL; Ctrl-C (SIGINT to the group) when the block ends."""
+    log_path = ROOT / ".local" / log_name
+    log_path.parent.mkdir(exist_ok=True)
+    with log_path.open("w", encoding="utf-8") as log:
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=sam.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        url = f"http://{LOOPBACK}:{port}"
+        try:
+            wait_until_answering(process, url + probe, log=log_path)
+            yield url
+        finally:
+            os.killpg(process.pid, signal.SIGINT)
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()

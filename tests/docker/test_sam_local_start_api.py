@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from event_outcomes import IDENTITY
-from sam_local import VENV_BIN, Sam, readme_docker_commands
+from sam_local import VENV_BIN, Sam, readme_docker_commands, start_api, wait_until_answering
 
 from devstack.client import HttpResponse, api_call, http
 from devstack.make_events import EVENTS_DIR, committed_token
@@ -41,39 +41,13 @@ def lambda_containers() -> set[str]:
     return set(result.stdout.split())
 
 
-def wait_until_answering(process: subprocess.Popen[bytes], url: str, log: Path | None = None) -> None:
-    deadline = time.monotonic() + 180
-    while True:
-        assert process.poll() is None, log.read_text() if log else "sam local start-api exited"
-        try:
-            http("GET", f"{url}/me")
-            return
-        except OSError:
-            assert time.monotonic() < deadline, "sam local start-api did not answer in 180 s"
-            time.sleep(1)
-
-
 @pytest.fixture(scope="module")
 def api_url(sam: Sam, built: Path, dynamodb: str) -> Iterator[str]:
     """`sam local start-api --parameter-overrides Architecture=$ARCH`, until it answers; stopped after."""
     port = free_port()
     command = [*sam.command("sam local start-api --parameter-overrides"), "--port", str(port)]
-    log = (ROOT / ".local" / "start-api.log").open("w", encoding="utf-8")
-    process = subprocess.Popen(
-        command, cwd=ROOT, env=sam.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-    )
-    url = f"http://{LOOPBACK}:{port}"
-    try:
-        wait_until_answering(process, url, log=ROOT / ".local" / "start-api.log")
+    with start_api(sam, command, port, "start-api.log", probe="/me") as url:
         yield url
-    finally:
-        os.killpg(process.pid, signal.SIGINT)
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-        log.close()
 
 
 def body(response: HttpResponse) -> Any:
@@ -191,7 +165,7 @@ def test_ctrl_c_stops_start_api_and_removes_its_warm_containers(sam: Sam, built:
         start_new_session=True,
     )
     try:
-        wait_until_answering(process, f"http://{LOOPBACK}:{port}")
+        wait_until_answering(process, f"http://{LOOPBACK}:{port}/me")
         started = lambda_containers() - before
 
         # WHEN Ctrl-C reaches it (SIGINT to its process group, as a terminal sends it)

@@ -6,19 +6,15 @@ Gateway (that page lists those)."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import time
 from collections.abc import Iterator
 
 import pytest
-from sam_local import Sam
+from sam_local import Sam, start_api
 from test_sam_local_start_api import event_token
 
 from devstack.client import api_call, http
 from devstack.make_events import committed_token
-from devstack.ports import LOOPBACK, free_port
+from devstack.ports import free_port
 from devstack.template import ROOT
 
 UNAUTHORIZED = {"message": "Unauthorized"}
@@ -34,31 +30,8 @@ def http_api_url(sam: Sam, dynamodb: str) -> Iterator[str]:
     # The page's port (3001) replaced by a free one.
     command = [str(port) if arg == "3001" else arg for arg in sam.command("sam local start-api --template")]
     assert str(port) in command
-    log_path = ROOT / ".local" / "start-api-http.log"
-    log = log_path.open("w", encoding="utf-8")
-    process = subprocess.Popen(
-        command, cwd=ROOT, env=sam.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-    )
-    url = f"http://{LOOPBACK}:{port}"
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            assert process.poll() is None, log_path.read_text(encoding="utf-8")
-            try:
-                http("GET", f"{url}/hello")
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "sam local start-api did not answer in 180 s"
-                time.sleep(1)
+    with start_api(sam, command, port, "start-api-http.log", probe="/hello") as url:
         yield url
-    finally:
-        os.killpg(process.pid, signal.SIGINT)
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-        log.close()
 
 
 def test_the_docs_build_the_nested_authorizer_with_the_example(sam: Sam, http_api_url: str) -> None:

@@ -63,3 +63,23 @@ def kill_tree(process: subprocess.Popen[bytes]) -> None:
         process.wait()
     if process.stdout is not None:
         process.stdout.close()
+
+
+def start_as_a_terminal_would(argv: list[str], cwd: Path) -> subprocess.Popen[bytes]:
+    """`argv` (a `make run ...` of the docs) in its own process group, stdout and stderr piped together;
+    without the MAKEFLAGS of a `make test` around the test run, as in a user's shell."""
+    env = {k: v for k, v in os.environ.items() if k not in {"MAKEFLAGS", "MAKELEVEL", "MFLAGS"}}
+    return subprocess.Popen(
+        argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
+    )
+
+
+def ctrl_c(process: subprocess.Popen[bytes]) -> tuple[str, set[int]]:
+    """Ctrl-C as a terminal sends it (SIGINT to the whole process group); what the process printed after,
+    and which of its descendants before the signal are still alive."""
+    children = descendants(process.pid)
+    os.killpg(process.pid, signal.SIGINT)
+    process.wait(timeout=60)  # make itself then reports the interrupt (exit 2), as in a terminal
+    assert process.stdout is not None
+    rest = process.stdout.read().decode()
+    return rest, {pid for pid in children if alive(pid)}

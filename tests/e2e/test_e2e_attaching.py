@@ -4,15 +4,12 @@ each answer the page promises (200, 403, 401, 404); then Ctrl-C to the whole pro
 
 from __future__ import annotations
 
-import os
 import re
 import shlex
-import signal
-import subprocess
 
 import pytest
 from docs_pages import ROOT, command_blocks, command_lines
-from e2e_processes import alive, descendants, kill_tree, read_until
+from e2e_processes import ctrl_c, kill_tree, read_until, start_as_a_terminal_would
 
 from devstack.client import api_call, token_request
 
@@ -34,15 +31,7 @@ def test_every_make_run_block_of_the_page_is_the_example_command() -> None:
 
 def test_make_run_with_the_example_template_serves_it_as_the_page_says() -> None:
     # GIVEN the page's command, exactly, in its own process group (as a terminal runs it)
-    env = {k: v for k, v in os.environ.items() if k not in {"MAKEFLAGS", "MAKELEVEL", "MFLAGS"}}
-    process = subprocess.Popen(
-        shlex.split(COMMAND),
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    process = start_as_a_terminal_would(shlex.split(COMMAND), ROOT)
     try:
         printed = read_until(process, "Press Ctrl-C to stop.", timeout=300)
         api = re.search(r"^API\s+(http://127\.0\.0\.1:\d+)/$", printed, re.MULTILINE)
@@ -75,12 +64,8 @@ def test_make_run_with_the_example_template_serves_it_as_the_page_says() -> None
         assert (unknown.status, unknown.json()) == (404, NOT_FOUND)
 
         # AND Ctrl-C stops everything it started
-        children = descendants(process.pid)
-        os.killpg(process.pid, signal.SIGINT)
-        process.wait(timeout=60)
-        assert process.stdout is not None
-        rest = process.stdout.read().decode()
+        rest, still_alive = ctrl_c(process)
         assert "Stopped." in rest, rest
-        assert {pid for pid in children if alive(pid)} == set()
+        assert still_alive == set()
     finally:
         kill_tree(process)

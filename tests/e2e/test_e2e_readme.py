@@ -5,16 +5,14 @@ Ctrl-C as a terminal sends it (SIGINT to the whole process group), which stops e
 from __future__ import annotations
 
 import json
-import os
 import re
-import signal
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 from docs_pages import ROOT, command_blocks, command_lines
-from e2e_processes import alive, descendants, kill_tree, read_until
+from e2e_processes import ctrl_c, kill_tree, read_until, start_as_a_terminal_would
 
 pytestmark = pytest.mark.slow
 
@@ -55,15 +53,7 @@ def test_the_readmes_two_commands_are_make_run_and_the_test_command_ci_runs() ->
 def test_make_run_then_the_first_request_work_as_the_readme_shows_them(tmp_path: Path) -> None:
     # GIVEN `make run`, exactly as the README has it, in its own process group (as a terminal runs it)
     commands, first_request = quick_start_blocks()
-    env = {k: v for k, v in os.environ.items() if k not in {"MAKEFLAGS", "MAKELEVEL", "MFLAGS"}}
-    process = subprocess.Popen(
-        commands[0].split(),
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    process = start_as_a_terminal_would(commands[0].split(), ROOT)
     try:
         printed = read_until(process, "Press Ctrl-C to stop.", timeout=300)
         api = re.search(r"^API\s+(http://127\.0\.0\.1:\d+)/$", printed, re.MULTILINE)
@@ -96,13 +86,9 @@ def test_make_run_then_the_first_request_work_as_the_readme_shows_them(tmp_path:
 
         # AND Ctrl-C (SIGINT to the whole group, DynamoDB Local and the RIEs included) stops everything,
         # with nothing restarted on the way down
-        children = descendants(process.pid)
-        os.killpg(process.pid, signal.SIGINT)
-        process.wait(timeout=60)  # make itself then reports the interrupt (exit 2), as in a terminal
-        assert process.stdout is not None
-        rest = process.stdout.read().decode()
+        rest, still_alive = ctrl_c(process)
         assert "Stopped." in rest, rest
         assert "restarting" not in rest, rest
-        assert {pid for pid in children if alive(pid)} == set()
+        assert still_alive == set()
     finally:
         kill_tree(process)
