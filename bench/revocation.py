@@ -18,6 +18,7 @@ import os
 import statistics
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from cryptography.hazmat.primitives import hashes
@@ -33,8 +34,15 @@ LIVE_ENTRIES = 10_000
 TABLE = "bench-revocations"
 
 
-def _fill(dynamodb: DynamoDBLocal, issuer_url: str, count: int) -> None:
+def layer_on_path() -> None:
+    """The revocation layer importable, as Lambda's /opt/python makes it."""
+    if str(LAYER) not in sys.path:
+        sys.path.insert(0, str(LAYER))
+
+
+def fill(dynamodb: DynamoDBLocal, issuer_url: str, count: int) -> None:
     """`count` live revocations, of every kind, none of them covering the bench tokens."""
+    layer_on_path()
     from token_revocation.entries import Kind, Revocation  # noqa: PLC0415 - the layer is on sys.path now
 
     kinds = (Kind.SUBJECT, Kind.SUBJECT, Kind.CLIENT, Kind.TOKEN, Kind.TOKEN)
@@ -51,17 +59,37 @@ def _fill(dynamodb: DynamoDBLocal, issuer_url: str, count: int) -> None:
             pending = client.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
 
 
+def revocation_environment(issuer_url: str, endpoint_url: str) -> dict[str, str]:
+    """The bench authorizer with revocation on, its list in DynamoDB Local's TABLE at `endpoint_url`."""
+    return {
+        **environment(issuer_url),
+        "REVOCATION_TABLE": TABLE,
+        "REVOCATION_REFRESH_SECONDS": "60",  # no refresh inside a batch: it is measured apart
+        "DYNAMODB_ENDPOINT_URL": endpoint_url,
+        "AWS_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+    }
+
+
+@contextlib.contextmanager
+def filled_table(issuer_url: str, entries: int) -> Iterator[DynamoDBLocal]:
+    """DynamoDB Local, its TABLE holding `entries` live revocations of `issuer_url`, none of the bench's."""
+    with dynamodb_local() as dynamodb:
+        dynamodb.create_table(TABLE, "RevocationTable")
+        fill(dynamodb, issuer_url, entries)
+        yield dynamodb
+
+
 def revocation(*, rounds: int, calls: int, entries: int = LIVE_ENTRIES) -> list[Figure]:
-    sys.path.insert(0, str(LAYER))  # Lambda: the layer's /opt/python
+    layer_on_path()
     from token_revocation.dynamodb import Credentials, TableReader  # noqa: PLC0415
     from token_revocation.entries import RevocationList  # noqa: PLC0415
 
     key = BenchKey.generate()
     public = key.public
     with serve_issuer(key) as issuer_url, contextlib.ExitStack() as local:
-        dynamodb = local.enter_context(dynamodb_local())
-        dynamodb.create_table(TABLE, "RevocationTable")
-        _fill(dynamodb, issuer_url, entries)
+        dynamodb = local.enter_context(filled_table(issuer_url, entries))
 
         # The refresh: every page of the table, parsed into the list the check looks up.
         reader = TableReader(
@@ -79,16 +107,7 @@ def revocation(*, rounds: int, calls: int, entries: int = LIVE_ENTRIES) -> list[
             refresh_cpu_seconds.append(time.process_time() - started_cpu)
         assert read.size == entries, read.size
 
-        env = {
-            **environment(issuer_url),
-            "REVOCATION_TABLE": TABLE,
-            "REVOCATION_REFRESH_SECONDS": "60",  # no refresh inside a batch: it is measured apart
-            "DYNAMODB_ENDPOINT_URL": dynamodb.endpoint_url,
-            "AWS_REGION": "us-east-1",
-            "AWS_ACCESS_KEY_ID": "local",
-            "AWS_SECRET_ACCESS_KEY": "local",
-        }
-        app = import_authorizer(env, "app_revocation")
+        app = import_authorizer(revocation_environment(issuer_url, dynamodb.endpoint_url), "app_revocation")
         # The credentials are read per refresh from the environment, as Lambda keeps them there.
         saved = {name: os.environ.get(name) for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
         os.environ.update(AWS_ACCESS_KEY_ID="local", AWS_SECRET_ACCESS_KEY="local")
