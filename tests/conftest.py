@@ -8,3 +8,6 @@ os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "OAuthProtectedApiTests")
+
+# DynamoDB Local (one per session) and fresh tables from the template: `dynamodb`, `revocation_table`.
+pytest_plugins = ["dynamodb_tables"]

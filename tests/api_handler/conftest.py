@@ -1,38 +1,27 @@
-"""API handler fixtures: one DynamoDB Local per session; a fresh table and a cold start per test."""
+"""API handler fixtures: fresh tables on the session's DynamoDB Local (tests/dynamodb_tables.py) and a cold
+start per test."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from types import ModuleType
 
 import pytest
 from api_harness import ALLOWED_ORIGIN, ApiClient, Shape, load_app
+from dynamodb_tables import fresh_table
 
-from devstack.dynamodb_local import DynamoDBLocal, dynamodb_local
-
-
-@pytest.fixture(scope="session")
-def dynamodb() -> Iterator[DynamoDBLocal]:
-    """AWS's DynamoDB Local on a free 127.0.0.1 port, for the whole session."""
-    with dynamodb_local() as ddb:
-        yield ddb
+from devstack.dynamodb_local import DynamoDBLocal
 
 
 @pytest.fixture
 def table_name(dynamodb: DynamoDBLocal) -> str:
     """A fresh items table, created from template.yaml's definition."""
-    name = f"items-{uuid.uuid4().hex[:12]}"
-    dynamodb.create_table(name)
-    return name
+    return fresh_table(dynamodb, "items", "ItemsTable")
 
 
 @pytest.fixture
 def idempotency_table_name(dynamodb: DynamoDBLocal) -> str:
     """A fresh Powertools Idempotency table, created from template.yaml's definition (TTL on)."""
-    name = f"idempotency-{uuid.uuid4().hex[:12]}"
-    dynamodb.create_table(name, "IdempotencyTable")
-    return name
+    return fresh_table(dynamodb, "idempotency", "IdempotencyTable")
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-import uuid
 from types import ModuleType
 
 import pytest
@@ -14,13 +13,6 @@ from devstack.dynamodb_local import DynamoDBLocal
 from token_revocation.entries import Kind
 
 NOW = int(time.time())
-
-
-@pytest.fixture
-def revocation_table(dynamodb: DynamoDBLocal) -> str:
-    name = f"revocations-{uuid.uuid4().hex[:12]}"
-    dynamodb.create_table(name, "RevocationTable")
-    return name
 
 
 @pytest.fixture

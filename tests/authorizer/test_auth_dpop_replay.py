@@ -3,8 +3,6 @@ replay table on AWS's DynamoDB Local."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
 
@@ -20,18 +18,13 @@ from authorizer_harness import (
     request_event,
 )
 from dpop_harness import decision, proof, thumbprint
+from dynamodb_tables import fresh_table
 
-from devstack.dynamodb_local import DynamoDBLocal, dynamodb_local
+from devstack.dynamodb_local import DynamoDBLocal
 from devstack.ports import LOOPBACK, free_port
 from devstack.template import time_to_live
 from oauth_authorizer.errors import Reason, TokenRejected
 from oauth_authorizer.replay import DynamoDbReplayTable, ReplayGuard, SeenProofs, replay_key
-
-
-@pytest.fixture(scope="module")
-def dynamodb() -> Iterator[DynamoDBLocal]:
-    with dynamodb_local() as ddb:
-        yield ddb
 
 
 @pytest.fixture
@@ -39,8 +32,7 @@ def replay_table(dynamodb: DynamoDBLocal, monkeypatch: pytest.MonkeyPatch) -> st
     """A fresh replay table, created from template.yaml's DPoPReplayTable (keys and TTL as deployed)."""
     for name, value in dynamodb_credentials().items():
         monkeypatch.setenv(name, value)
-    name = f"dpop-replay-{uuid.uuid4().hex[:12]}"
-    dynamodb.create_table(name, "DPoPReplayTable")
+    name = fresh_table(dynamodb, "dpop-replay", "DPoPReplayTable")
     assert time_to_live("DPoPReplayTable") == {"AttributeName": "expires_at", "Enabled": True}
     return name
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import sys
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -25,24 +23,11 @@ from authorizer_harness import (
 from revocations import revoke
 from test_auth_cold_start import cold_start, report
 
-from devstack.dynamodb_local import DynamoDBLocal, dynamodb_local
+from devstack.dynamodb_local import DynamoDBLocal
 from lambda_loader import LambdaContext
 from token_revocation.entries import Kind
 
 LAYER = Path(__file__).resolve().parents[2] / "layers" / "revocation"
-
-
-@pytest.fixture(scope="module")
-def dynamodb() -> Iterator[DynamoDBLocal]:
-    with dynamodb_local() as ddb:
-        yield ddb
-
-
-@pytest.fixture
-def table(dynamodb: DynamoDBLocal) -> str:
-    name = f"revocations-{uuid.uuid4().hex[:12]}"
-    dynamodb.create_table(name, "RevocationTable")
-    return name
 
 
 def revocation_environment(issuer: Issuer, dynamodb: DynamoDBLocal, table: str) -> dict[str, str]:
@@ -59,8 +44,10 @@ def revocation_environment(issuer: Issuer, dynamodb: DynamoDBLocal, table: str) 
 
 
 @pytest.fixture
-def app(issuer: Issuer, dynamodb: DynamoDBLocal, table: str, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
-    for name, value in revocation_environment(issuer, dynamodb, table).items():
+def app(
+    issuer: Issuer, dynamodb: DynamoDBLocal, revocation_table: str, monkeypatch: pytest.MonkeyPatch
+) -> ModuleType:
+    for name, value in revocation_environment(issuer, dynamodb, revocation_table).items():
         monkeypatch.setenv(name, value)
     return load_app()
 
@@ -92,7 +79,7 @@ def test_a_revoked_subject_is_refused_with_its_own_reason_even_from_the_token_ca
     issuer: Issuer,
     keys: Keys,
     dynamodb: DynamoDBLocal,
-    table: str,
+    revocation_table: str,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     # GIVEN a token already verified and allowed (so the next decision is a verified-token cache hit)
@@ -100,7 +87,9 @@ def test_a_revoked_subject_is_refused_with_its_own_reason_even_from_the_token_ca
     first, first_records = decide(app, token, capsys)
     assert first["principalId"] == "auth0|user-1", first_records
     # WHEN its subject is revoked, and the list's refresh interval passes
-    revoke(dynamodb.client(), table, Kind.SUBJECT, issuer.url, "auth0|user-1", max_token_lifetime=3600)
+    revoke(
+        dynamodb.client(), revocation_table, Kind.SUBJECT, issuer.url, "auth0|user-1", max_token_lifetime=3600
+    )
     time.sleep(1.1)
     result, records = decide(app, token, capsys)
     # THEN it is a 401 counted under `revoked`, logged without the token
@@ -120,13 +109,13 @@ def test_a_revoked_client_or_token_is_refused_and_others_are_not(
     issuer: Issuer,
     keys: Keys,
     dynamodb: DynamoDBLocal,
-    table: str,
+    revocation_table: str,
     capsys: pytest.CaptureFixture[str],
     kind: Kind,
     value: str,
 ) -> None:
     # GIVEN a revocation written before the first decision
-    revoke(dynamodb.client(), table, kind, issuer.url, value, max_token_lifetime=3600)
+    revoke(dynamodb.client(), revocation_table, kind, issuer.url, value, max_token_lifetime=3600)
     covered = mint(keys.rsa, claims(issuer, jti="one-token", iat=int(time.time()) - 5))
     other = mint(keys.rsa, claims(issuer, jti="another-token", azp="other-client", iat=int(time.time()) - 5))
     # WHEN both tokens are presented
@@ -157,11 +146,13 @@ def test_with_revocation_on_a_token_must_carry_iat_and_live_at_most_the_maximum_
 
 
 def test_a_cold_start_with_revocation_on_imports_no_botocore_and_reads_the_list_first(
-    issuer: Issuer, keys: Keys, dynamodb: DynamoDBLocal, table: str
+    issuer: Issuer, keys: Keys, dynamodb: DynamoDBLocal, revocation_table: str
 ) -> None:
     # GIVEN a fresh process with the layer on its path (Lambda: /opt/python) and a revoked jti
-    revoke(dynamodb.client(), table, Kind.TOKEN, issuer.url, "revoked-jti", max_token_lifetime=3600)
-    env = {**revocation_environment(issuer, dynamodb, table), "PYTHONPATH": str(LAYER)}
+    revoke(
+        dynamodb.client(), revocation_table, Kind.TOKEN, issuer.url, "revoked-jti", max_token_lifetime=3600
+    )
+    env = {**revocation_environment(issuer, dynamodb, revocation_table), "PYTHONPATH": str(LAYER)}
     # WHEN its first decision is on the revoked token
     outcome = report(
         cold_start(env, token_event(f"Bearer {mint(keys.rsa, claims(issuer, jti='revoked-jti'))}"))
