@@ -72,20 +72,25 @@ if [ "$(cat "$checkov_stamp" 2>/dev/null)" != "$checkov_want" ]; then
   echo "$checkov_want" >"$checkov_stamp"
 fi
 
-# valgrind counts the instructions that `make bench` enforces its budgets on (bench/counted.py), and
-# tests/bench checks that count. Debian's package, installed when this runs as root; otherwise a hint.
-if ! command -v valgrind >/dev/null 2>&1; then
+# A Debian package this project needs, installed when missing and apt-get can run (root): apt-get install
+# alone first (the package lists are usually there), update only when it fails; both wait for dpkg's lock
+# rather than fail while another apt-get runs. Otherwise a hint on stderr. $1: the command and package,
+# $2: what needs it (the step's line), $3: the hint.
+apt_package() {
+  command -v "$1" >/dev/null 2>&1 && return 0
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    # apt-get install alone first (the package lists are usually there), update only when it fails;
-    # both wait for dpkg's lock rather than fail while another apt-get runs.
-    run_step "installing valgrind (apt-get; make bench counts instructions with it)" sh -c '
+    run_step "installing $1 ($2)" sh -c '
       export DEBIAN_FRONTEND=noninteractive
       apt="apt-get -qq -o DPkg::Lock::Timeout=300"
-      $apt install -y valgrind >/dev/null 2>&1 || { $apt update >/dev/null && $apt install -y valgrind >/dev/null; }'
+      $apt install -y "$0" >/dev/null 2>&1 || { $apt update >/dev/null && $apt install -y "$0" >/dev/null; }' "$1"
   else
-    echo "bootstrap: valgrind is not installed; make bench needs it (Debian: sudo apt-get install valgrind)" >&2
+    echo "bootstrap: $1 is not installed; $3 (Debian: sudo apt-get install $1)" >&2
   fi
-fi
+}
+
+# valgrind counts the instructions that `make bench` enforces its budgets on (bench/counted.py), and
+# tests/bench checks that count.
+apt_package valgrind "apt-get; make bench counts instructions with it" "make bench needs it"
 
 # `python -m devstack` (the local stack) and its sub-commands work from any directory.
 site=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
@@ -105,16 +110,5 @@ if [ -n "$npm_missing" ] || [ scripts/package-lock.json -nt scripts/node_modules
 fi
 
 # The browser tests drive a real Chromium (Debian's package: Playwright's own download needs a network this
-# project does not assume). Installed when missing and apt-get can run (root); otherwise tests/browser says
-# how to install it.
-if ! command -v chromium >/dev/null 2>&1; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    # As for valgrind above: install first, update the package lists only when that fails; wait for dpkg's lock.
-    run_step "installing chromium for the browser tests (apt-get)" sh -c '
-      export DEBIAN_FRONTEND=noninteractive
-      apt="apt-get -qq -o DPkg::Lock::Timeout=300"
-      $apt install -y chromium >/dev/null 2>&1 || { $apt update >/dev/null && $apt install -y chromium >/dev/null; }'
-  else
-    echo "bootstrap: chromium is missing (the browser tests need it): sudo apt-get install chromium" >&2
-  fi
-fi
+# project does not assume); where it cannot be installed, tests/browser says how.
+apt_package chromium "apt-get; for the browser tests" "the browser tests need it"
