@@ -33,6 +33,12 @@ def replay_table(dynamodb: DynamoDBLocal, monkeypatch: pytest.MonkeyPatch) -> st
     for name, value in dynamodb_credentials().items():
         monkeypatch.setenv(name, value)
     name = fresh_table(dynamodb, "dpop-replay", "DPoPReplayTable")
+    # One write and delete first, with botocore's patient defaults: DynamoDB Local's first write to a new
+    # table can take longer than the replay guard's 1 s timeout on a loaded machine (a cold JVM path, not
+    # the behaviour under test), which the guard would rightly answer with replay_unavailable.
+    client = dynamodb.client()
+    client.put_item(TableName=name, Item={"id": {"S": "warm-up"}, "expires_at": {"N": "0"}})
+    client.delete_item(TableName=name, Key={"id": {"S": "warm-up"}})
     assert time_to_live("DPoPReplayTable") == {"AttributeName": "expires_at", "Enabled": True}
     return name
 
