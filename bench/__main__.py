@@ -158,7 +158,9 @@ def main(argv: list[str] | None = None) -> int:
     started = time.time()
     load_before = os.getloadavg()
     if args.quick:
-        figures = warm(rounds=3, calls=20) + dpop(rounds=3, calls=20) + counted_figures(calls=10, revocations=1_000)
+        figures = (
+            warm(rounds=3, calls=20) + dpop(rounds=3, calls=20) + counted_figures(calls=10, revocations=1_000)
+        )
         figures += cold(rounds=1) + rie_cold(rounds=1) + counted_cold_figures()
         figures += throughput(seconds=1, connections=2)
         figures += revocation(rounds=3, calls=20, entries=1_000)

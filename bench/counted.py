@@ -70,7 +70,7 @@ VARIANTS: dict[str, str] = {
     "dpop_floor": "dpop_floor",
     "dpop_request": "dpop_floor",
     "dpop_repeated_token": "dpop_floor",
-    # Revocation on (docs/revocation.md): the list read in the warm-up (DynamoDB Local, served by the
+    # Revocation on (docs/revocation.md): the list read before the first phase (DynamoDB Local, served by the
     # parent), then decisions between two refreshes, as bench/revocation.py times them.
     "revocation_new_token": "floor",
     "revocation_repeated_token": "floor",
