@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import subprocess
 from pathlib import Path
@@ -163,9 +164,13 @@ def test_the_attaching_pages_route_table_commands_print_the_tables_the_templates
     (block,) = [b for b in command_blocks(ROOT / "docs" / "attaching.md") if "make route-table" in b.text]
     lines = [line.split("#", 1)[0].strip() for line in block.text.splitlines() if line.strip()]
     assert lines == ["make route-table", "make route-table OPENAPI=examples/http-api/openapi.yaml"]
-    # WHEN each runs
+    # WHEN each runs, as in a user's shell (not inside `make test`'s make, whose MAKEFLAGS would make the
+    # inner make print "Entering directory" lines)
+    env = {k: v for k, v in os.environ.items() if k not in {"MAKEFLAGS", "MAKELEVEL", "MFLAGS"}}
     printed = [
-        subprocess.run(shlex.split(line), cwd=ROOT, capture_output=True, text=True, check=True).stdout
+        subprocess.run(
+            shlex.split(line), cwd=ROOT, env=env, capture_output=True, text=True, check=True
+        ).stdout
         for line in lines
     ]
     # THEN the first prints exactly template.yaml's RouteScopes, the second the example's route_scopes.json
