@@ -45,7 +45,9 @@ FIGURES = {
     "local_p50_ms": "ms",
     "local_p99_ms": "ms",
     "revocation_new_token_ratio": "x",
+    "revocation_new_token_ratio_instructions": "x",
     "revocation_repeated_token_ratio": "x",
+    "revocation_repeated_token_ratio_instructions": "x",
     "revocation_refresh_ms": "ms",
     "revocation_refresh_cpu_ms": "ms",
 }
@@ -54,6 +56,8 @@ BUDGETS = {  # enforced: the warm ones and the RIE cold starts on instruction co
     "new_token_ratio_six_issuers_instructions": 2.7,
     "repeated_token_ratio_instructions": 0.34,
     "dpop_request_ratio_instructions": 2.9,
+    "revocation_new_token_ratio_instructions": 2.9,
+    "revocation_repeated_token_ratio_instructions": 0.38,
     "cold_import_ratio": 1.6,
     "authorizer_peak_rss_mb": 45.0,
     "api_peak_rss_mb": 75.0,
@@ -96,6 +100,10 @@ def test_quick_bench_writes_every_figure_as_json(tmp_path: Path) -> None:
     assert listed.index("new_token_ratio_instructions") == listed.index("new_token_ratio") + 1
     assert listed.index("floor_instructions") == listed.index("floor_us") + 1
     assert listed.index("rie_cold_start_ratio_instructions") == listed.index("rie_cold_start_ratio") + 1
+    assert (
+        listed.index("revocation_new_token_ratio_instructions")
+        == listed.index("revocation_new_token_ratio") + 1
+    )
     assert results["budgets"] == BUDGETS
     assert results["timed_budgets"] == TIMED_BUDGETS
     assert results["quick"] is True
