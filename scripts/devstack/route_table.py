@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -130,7 +131,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (OSError, RouteTableError) as error:
         parser.exit(2, f"{parser.prog}: error: {args.openapi}: {error}\n")
     if args.output is None:
-        sys.stdout.write(text + "\n")
+        try:
+            sys.stdout.write(text + "\n")
+            sys.stdout.flush()
+        except BrokenPipeError:  # `... | head`: the reader left; no traceback (Python's documented idiom)
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 1
     else:
         args.output.write_text(text + "\n", encoding="utf-8")
     return 0
