@@ -69,8 +69,8 @@ def test_oidc_providers_client_credentials_jwt_is_allowed_for_every_route_its_sc
     oidc_provider: OidcProvider, start_authorizer: Callable[..., ModuleType], decide: Decide
 ) -> None:
     """RFC 6749 §4.4 token request with RFC 8707 §2.1 `resource`; RFC 9068 §2 access token; the policy
-    covers every route the scopes allow (README, "Scopes and routes"): GET /me, GET/POST /items,
-    GET /items/{id}, not DELETE (delete:items)."""
+    covers every route the scopes allow (docs/api.md, the route table; docs/caching.md): GET /me,
+    GET/POST /items, GET /items/{id}, not DELETE (delete:items)."""
     # GIVEN a token oidc-provider issued to the client for the API, with both item scopes
     token = oidc_provider.fetch_token(scope="read:items write:items")
     assert (token["token_type"], token["scope"]) == ("Bearer", "read:items write:items")
