@@ -2,7 +2,7 @@
 
     python -m bench.stability [--runs 2] [--output bench/stability.json]
 
-Runs the timed warm and DPoP figures and the counted ones (bench/counted.py) `--runs` times on an
+Runs the timed warm, DPoP and revocation figures and the counted ones (bench/counted.py) `--runs` times on an
 otherwise idle core and as many times with the other core kept busy by a Python loop pinned to it
 (this process pinned to the first core), alternating idle and busy, and reports each form's spread:
 (max - min) / median over the runs of a condition, and over all runs. "Idle" is relative on a shared
@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.counted import FIGURES, counted_figures
+from bench.revocation import LIVE_ENTRIES, revocation
 from bench.warm import dpop, warm
 
 DEFAULT_OUTPUT = Path(__file__).with_name("stability.json")
@@ -61,9 +62,13 @@ def cores() -> tuple[int, int]:
     return allowed[0], allowed[1] if len(allowed) > 1 else allowed[0]
 
 
-def one_run(*, calls: int, rounds: int, timed_calls: int) -> dict[str, float]:
+def one_run(
+    *, calls: int, rounds: int, timed_calls: int, revocations: int = LIVE_ENTRIES
+) -> dict[str, float]:
+    """Every budgeted ratio, timed and counted, once; `revocations`: the live entries of revocation's list."""
     figures = warm(rounds=rounds, calls=timed_calls) + dpop(rounds=rounds, calls=timed_calls)
-    figures += counted_figures(calls=calls)
+    figures += revocation(rounds=rounds, calls=timed_calls, entries=revocations)
+    figures += counted_figures(calls=calls, revocations=revocations)
     wanted = set(BUDGETED) | set(BUDGETED.values())
     return {f.key: f.value for f in figures if f.key in wanted}
 

@@ -17,7 +17,7 @@ from bench import callgrind
 from bench.__main__ import markdown, paired, table
 from bench.counted import FIGURES, VARIANTS, Counts, count
 from bench.measure import Figure
-from bench.stability import cores, other_core_busy, pinned
+from bench.stability import BUDGETED, cores, one_run, other_core_busy, pinned
 
 # How far a counted ratio may move between an idle and a busy machine. Counted twice, the same code
 # gives ratios within 0.05% of each other (20 calls a variant); timed ratios move by 30% and more.
@@ -135,3 +135,12 @@ def test_the_tables_name_each_budget_in_both_forms() -> None:
     rows = table(figures).splitlines()
     assert rows[3].split()[:5] == ["new_token_ratio", "5.30x", "(≤", "4x)", "timed"]
     assert rows[4].split()[:5] == ["new_token_ratio_instructions", "2.02x", "≤", "2.8x", "ok"]
+
+
+@needs_valgrind
+def test_one_stability_run_gives_every_budgeted_ratio_in_both_forms() -> None:
+    # GIVEN the smallest run bench.stability can make (a few calls, 100 live revocations)
+    figures = one_run(calls=2, rounds=1, timed_calls=2, revocations=100)
+    # THEN each budgeted ratio is there, timed and counted: python -m bench.stability tabulates them all
+    assert set(figures) == set(BUDGETED) | set(BUDGETED.values())
+    assert all(value > 0 for value in figures.values())
