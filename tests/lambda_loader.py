@@ -10,11 +10,13 @@ from __future__ import annotations
 import importlib.util
 import itertools
 import json
+import subprocess
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 AUTHORIZER_APP = ROOT / "authorizer" / "app.py"
@@ -70,3 +72,28 @@ def load_lambda_app(app_path: Path, prefix: str) -> ModuleType:
     sys.modules[name] = module  # as an import would: dataclasses resolve annotations through it
     spec.loader.exec_module(module)
     return module
+
+
+def fresh_interpreter_report(
+    argv: list[str],
+    env: Mapping[str, str],
+    *,
+    stdin: str = "",
+    cwd: Path | None = None,
+    timeout: float = 120,
+) -> dict[str, Any]:
+    """Run `argv` (a fresh interpreter: a probe script or `-c` code) and return the JSON object it printed
+    last; a non-zero exit fails the test with its stderr."""
+    process = subprocess.run(
+        argv,
+        input=stdin,
+        env=dict(env),
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    assert process.returncode == 0, process.stderr
+    report: dict[str, Any] = json.loads(process.stdout.strip().splitlines()[-1])
+    return report

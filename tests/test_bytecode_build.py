@@ -7,11 +7,9 @@ build as `make build`, whose arm64 native code an x86_64 machine could not impor
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import stat
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -20,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from devstack.build import built_function, host_build
+from lambda_loader import fresh_interpreter_report
 
 PROBE = Path(__file__).with_name("bytecode_probe.py")
 FUNCTIONS = ("AuthorizerFunction", "ApiFunction")
@@ -91,18 +90,7 @@ def first_import(code_dir: Path, function: str) -> dict[str, object]:
         "PYTHONDONTWRITEBYTECODE": "1",
         **ENVIRONMENTS[function],
     }
-    process = subprocess.run(
-        [sys.executable, str(PROBE), str(code_dir)],
-        cwd=code_dir,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert process.returncode == 0, process.stderr
-    report: dict[str, object] = json.loads(process.stdout.strip().splitlines()[-1])
-    return report
+    return fresh_interpreter_report([sys.executable, str(PROBE), str(code_dir)], env, cwd=code_dir)
 
 
 @pytest.mark.parametrize("function", FUNCTIONS)

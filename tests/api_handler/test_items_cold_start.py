@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 from bench.rie import ME_EVENT
 from devstack.dynamodb_local import DynamoDBLocal
 from devstack.template import ROOT
+from lambda_loader import fresh_interpreter_report
 
 RUNNER = Path(__file__).with_name("cold_start_runner.py")
 CODE_DIR = ROOT / "api_handler"
@@ -113,18 +113,8 @@ def function_env(**overrides: str) -> dict[str, str]:
 
 
 def cold_start(env: dict[str, str], event: dict[str, Any], code_dir: Path = CODE_DIR) -> dict[str, Any]:
-    process = subprocess.run(
-        [sys.executable, str(RUNNER), str(code_dir)],
-        input=json.dumps({"event": event}),
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert process.returncode == 0, process.stderr
-    report: dict[str, Any] = json.loads(process.stdout.strip().splitlines()[-1])
-    return report
+    argv = [sys.executable, str(RUNNER), str(code_dir)]
+    return fresh_interpreter_report(argv, env, stdin=json.dumps({"event": event}))
 
 
 def listing_event() -> dict[str, Any]:

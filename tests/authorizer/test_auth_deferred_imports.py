@@ -9,7 +9,6 @@ import ast
 import datetime
 import importlib.util
 import inspect
-import json
 import os
 import subprocess
 import sys
@@ -23,6 +22,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
+from lambda_loader import fresh_interpreter_report
 from oauth_authorizer.deferred_imports import BOUND_BY_NAME, BoundByName, defer, defer_bound_by_name
 
 AUTHORIZER = Path(__file__).resolve().parents[2] / "authorizer"
@@ -31,18 +31,7 @@ AUTHORIZER = Path(__file__).resolve().parents[2] / "authorizer"
 def fresh(code: str, stdin: str = "") -> dict[str, object]:
     """Run `code` in a fresh interpreter with the authorizer's code root on sys.path; its last JSON line."""
     env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(AUTHORIZER)}
-    process = subprocess.run(
-        [sys.executable, "-c", code],
-        input=stdin,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert process.returncode == 0, process.stderr
-    result: dict[str, object] = json.loads(process.stdout.strip().splitlines()[-1])
-    return result
+    return fresh_interpreter_report([sys.executable, "-c", code], env, stdin=stdin, timeout=60)
 
 
 def self_signed_certificate() -> bytes:
