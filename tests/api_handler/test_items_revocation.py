@@ -6,7 +6,7 @@ import time
 from types import ModuleType
 
 import pytest
-from api_harness import ALICE, ALLOWED_ORIGIN, BOB, ISSUER, ApiClient, Shape, load_app
+from api_harness import ALICE, ALLOWED_ORIGIN, BOB, ISSUER, ApiClient, load_app
 from revocations import revoke
 
 from devstack.dynamodb_local import DynamoDBLocal
@@ -38,12 +38,6 @@ def app(
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("PAGE_TOKEN_KEY", raising=False)
     return load_app()
-
-
-@pytest.fixture(params=["rest", "http"])
-def api(request: pytest.FixtureRequest, app: ModuleType) -> ApiClient:
-    shape: Shape = request.param
-    return ApiClient(app, shape)
 
 
 def context(sub: str, *, iat: int, jti: str) -> dict[str, object]:
